@@ -1,0 +1,202 @@
+"""Serving a node on the standard streams, as Maelstrom runs it.
+
+Input is read in large chunks and split into lines; output is gathered and
+written once per loop iteration. While stdout is backed up (the reader is slow)
+stdin is not read, so memory stays bounded. When stdin ends the node is closed,
+everything it produced is written out, and the process exits with status 0.
+
+Pipes, sockets and terminals go through asyncio's non-blocking pipe transports.
+Regular files (``node < requests.jsonl > replies.jsonl``) cannot, so they are read
+in a worker thread and written with plain blocking writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import stat
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from glomers.node import Node
+
+log = logging.getLogger("glomers.node")
+
+_CHUNK = 1 << 16
+
+
+def _pollable(fd: int) -> bool:
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+class _LineSplitter:
+    """Turns chunks of bytes into whole lines for the node."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.rest = b""
+
+    def chunk(self, data: bytes) -> None:
+        lines = data.split(b"\n")
+        if self.rest:
+            lines[0] = self.rest + lines[0]
+        self.rest = lines.pop()
+        feed = self.node.feed
+        for line in lines:
+            if line.strip():
+                feed(line)
+
+    def end(self) -> None:
+        if self.rest.strip():
+            self.node.feed(self.rest)
+        self.rest = b""
+
+
+class _Reader(asyncio.Protocol):
+    def __init__(self, splitter: _LineSplitter, ended: asyncio.Future[None]) -> None:
+        self.splitter = splitter
+        self.ended = ended
+
+    def data_received(self, data: bytes) -> None:
+        self.splitter.chunk(data)
+
+    def eof_received(self) -> bool | None:
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.splitter.end()
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+
+class _Writer(asyncio.Protocol):
+    """Pauses reading while the output pipe is full; notices when it closes."""
+
+    def __init__(self, closed: asyncio.Future[None]) -> None:
+        self.closed = closed
+        self.reader: asyncio.ReadTransport | None = None
+
+    def pause_writing(self) -> None:
+        if self.reader is not None and self.reader.is_reading():
+            self.reader.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.reader is not None and not self.reader.is_closing():
+            self.reader.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+class _BlockingWriter:
+    """Output to a regular file, where writes do not block for long."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+
+
+async def serve_stdio(node: Node, stdin_fd: int = 0, stdout_fd: int = 1) -> None:
+    """Serve ``node`` on the given descriptors until the input ends."""
+    loop = asyncio.get_running_loop()
+    ended: asyncio.Future[None] = loop.create_future()
+    out_closed: asyncio.Future[None] = loop.create_future()
+    splitter = _LineSplitter(node)
+    out_transport: asyncio.WriteTransport | None = None
+    writer_protocol = _Writer(out_closed)
+    # Duplicates, so that closing the transports leaves fds 0 and 1 themselves alone.
+    in_file = os.fdopen(os.dup(stdin_fd), "rb", buffering=0)
+    out_file = os.fdopen(os.dup(stdout_fd), "wb", buffering=0)
+    write: Callable[[bytes], None]
+    try:
+        if _pollable(out_file.fileno()):
+            out_transport, _ = await loop.connect_write_pipe(lambda: writer_protocol, out_file)
+            write = out_transport.write
+        else:
+            write = _BlockingWriter(out_file.fileno()).write
+        node.attach(write)
+
+        if _pollable(in_file.fileno()):
+            in_transport, _ = await loop.connect_read_pipe(
+                lambda: _Reader(splitter, ended), in_file
+            )
+            writer_protocol.reader = in_transport
+            await asyncio.wait([ended, out_closed], return_when=asyncio.FIRST_COMPLETED)
+            in_transport.close()
+        else:
+            await _read_file(loop, in_file.fileno(), splitter, out_closed)
+
+        await node.close()
+        if out_transport is not None:
+            out_transport.close()  # writes out what is buffered, then closes
+            await out_closed
+    finally:
+        for fd in (stdin_fd, stdout_fd):
+            # The transports made the shared file descriptions non-blocking; a
+            # shell that shares them would otherwise see EAGAIN after we exit.
+            with contextlib.suppress(OSError):
+                os.set_blocking(fd, True)
+        for f in (in_file, out_file):
+            with contextlib.suppress(OSError):
+                f.close()
+
+
+async def _read_file(
+    loop: asyncio.AbstractEventLoop, fd: int, splitter: _LineSplitter, stop: asyncio.Future[None]
+) -> None:
+    while not stop.done():
+        data = await loop.run_in_executor(None, os.read, fd, _CHUNK)
+        if not data:
+            break
+        splitter.chunk(data)
+        await asyncio.sleep(0)  # let handlers run between chunks
+    splitter.end()
+
+
+def _new_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    choice = os.environ.get("GLOMERS_LOOP", choice) if choice == "auto" else choice
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise RuntimeError("loop='uvloop' but uvloop is not installed") from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def run_stdio(node: Node, loop: str = "auto") -> None:
+    """Run ``node`` on stdin/stdout until the input ends.
+
+    Logs go to stderr. ``print`` inside handlers goes to stderr as well, because
+    stdout carries nothing but protocol messages. Ctrl-C exits with status 130
+    and no traceback.
+    """
+    if loop not in ("auto", "uvloop", "asyncio"):
+        raise ValueError(f"loop must be 'auto', 'uvloop' or 'asyncio', not {loop!r}")
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+        )
+    factory = _new_loop_factory(loop)
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(serve_stdio(node))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    finally:
+        sys.stdout = real_stdout

@@ -1,0 +1,111 @@
+"""Clients for Maelstrom's key/value services: seq-kv, lin-kv and lww-kv.
+
+Each service answers ``read``, ``write`` and ``cas`` (compare-and-swap) requests
+from nodes. ``KV`` wraps them as coroutines over ``Node.rpc``::
+
+    kv = SeqKV(node)
+    await kv.write("x", 1)
+    await kv.cas("x", 1, 2)          # PreconditionFailed unless x is 1
+    n = await kv.read_int("x")       # KeyDoesNotExist if x was never written
+
+The consistency each service promises differs (lin-kv: linearizable; seq-kv:
+sequentially consistent, so reads may be stale; lww-kv: last write wins, and
+writes may be lost); the client is the same for all three.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from glomers.errors import Crash, KeyDoesNotExist
+from glomers.node import DEFAULT, Wait
+
+if TYPE_CHECKING:
+    from glomers.node import Node
+
+__all__ = ["KV", "LWWKV", "LinKV", "SeqKV"]
+
+SEQ_KV: Final = "seq-kv"
+LIN_KV: Final = "lin-kv"
+LWW_KV: Final = "lww-kv"
+
+_MISSING: Final[Any] = object()
+
+
+class KV:
+    """A client of the key/value service named ``service`` (default seq-kv).
+
+    Errors the service answers are raised as ``RPCError`` subclasses:
+    ``KeyDoesNotExist`` (20) and ``PreconditionFailed`` (22) above all, and
+    ``Timeout`` (code 0) when no answer comes in ``timeout`` seconds (default:
+    the node's ``rpc_timeout``).
+    """
+
+    def __init__(self, node: Node, service: str = SEQ_KV, *, timeout: Wait = DEFAULT) -> None:
+        self.node = node
+        self.service = service
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.service!r})"
+
+    async def read(self, key: Any, default: Any = _MISSING) -> Any:
+        """The value of ``key``; ``default`` if given and the key does not exist."""
+        try:
+            reply = await self.node.rpc(
+                self.service, {"type": "read", "key": key}, timeout=self.timeout
+            )
+        except KeyDoesNotExist:
+            if default is _MISSING:
+                raise
+            return default
+        if "value" not in reply:
+            raise Crash(f"read_ok without a value: {reply!r}", source=self.service)
+        return reply["value"]
+
+    async def read_int(self, key: Any, default: int | None = None) -> int:
+        """The integer value of ``key``; ``default`` (if not None) when it does not exist."""
+        value = await (self.read(key) if default is None else self.read(key, default))
+        if type(value) is not int:
+            raise TypeError(f"{self.service} key {key!r} holds {value!r}, not an integer")
+        return value
+
+    async def write(self, key: Any, value: Any) -> None:
+        """Set ``key`` to ``value``."""
+        await self.node.rpc(
+            self.service, {"type": "write", "key": key, "value": value}, timeout=self.timeout
+        )
+
+    async def cas(
+        self, key: Any, from_: Any, to: Any, *, create_if_not_exists: bool = False
+    ) -> None:
+        """Set ``key`` to ``to`` if it holds ``from_``, else raise ``PreconditionFailed``.
+
+        A missing key raises ``KeyDoesNotExist`` unless ``create_if_not_exists``,
+        in which case it is created with ``to``.
+        """
+        body: dict[str, Any] = {"type": "cas", "key": key, "from": from_, "to": to}
+        if create_if_not_exists:
+            body["create_if_not_exists"] = True
+        await self.node.rpc(self.service, body, timeout=self.timeout)
+
+
+class SeqKV(KV):
+    """The sequentially consistent ``seq-kv`` service."""
+
+    def __init__(self, node: Node, *, timeout: Wait = DEFAULT) -> None:
+        super().__init__(node, SEQ_KV, timeout=timeout)
+
+
+class LinKV(KV):
+    """The linearizable ``lin-kv`` service."""
+
+    def __init__(self, node: Node, *, timeout: Wait = DEFAULT) -> None:
+        super().__init__(node, LIN_KV, timeout=timeout)
+
+
+class LWWKV(KV):
+    """The last-write-wins ``lww-kv`` service."""
+
+    def __init__(self, node: Node, *, timeout: Wait = DEFAULT) -> None:
+        super().__init__(node, LWW_KV, timeout=timeout)

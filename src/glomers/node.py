@@ -1,0 +1,598 @@
+"""The node: Maelstrom's protocol as an asyncio runtime.
+
+A Maelstrom node reads one JSON message per line on stdin, writes one per line on
+stdout and logs on stderr. ``Node`` does the protocol work -- framing, ``init``,
+message ids, replies, RPC bookkeeping, error answers -- so that a program only
+says what each request type does::
+
+    from glomers import Node
+
+    node = Node()
+
+    @node.handler("echo")
+    def echo(req):
+        return {"type": "echo_ok", "echo": req.body["echo"]}
+
+    node.run()
+
+Handlers may be plain functions, which run inline as their request arrives, or
+``async`` functions, each request of which gets its own task, so a slow handler
+never holds up the others. A handler answers by returning a body (or by calling
+``node.reply``); raising ``RPCError`` answers with that error's code; any other
+exception is answered with code 13 (crash), logged, and the node keeps going.
+
+The node itself never touches stdin or stdout: it is fed lines with ``feed`` and
+hands what it sends to the writer given to ``attach``. ``run`` wires those to the
+standard streams; tests and the simulator wire them to memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import random
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import CoroutineType
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, overload
+
+import msgspec
+
+from glomers.errors import Crash, MalformedRequest, NotSupported, RPCError, TemporarilyUnavailable
+from glomers.errors import Timeout as RPCTimeout
+
+__all__ = ["Body", "Node", "Request"]
+
+log = logging.getLogger("glomers.node")
+
+Body: TypeAlias = dict[str, Any]
+B = TypeVar("B")
+H = TypeVar("H", bound=Callable[..., Any])
+
+# Messages held while the node waits for init; beyond this they are refused.
+_BACKLOG_LIMIT = 100_000
+
+#: How long ``Node.rpc`` waits for an answer unless told otherwise, in seconds.
+DEFAULT_RPC_TIMEOUT = 1.0
+
+
+class _Default(Enum):
+    TOKEN = 0
+
+
+#: Stands for "the node's ``rpc_timeout``" in ``rpc`` and ``call``.
+DEFAULT: Final = _Default.TOKEN
+Wait: TypeAlias = float | Literal[_Default.TOKEN] | None
+
+_decode = msgspec.json.Decoder().decode
+_encode_into = msgspec.json.Encoder().encode_into
+
+# Python 3.12 can start a task eagerly: its first step runs at once instead of on
+# the next loop iteration, which roughly halves the cost of a request that never
+# waits. 3.11 has no safe equivalent, so it schedules the task as usual.
+_TASK_KWARGS: dict[str, Any] = {"eager_start": True} if sys.version_info >= (3, 12) else {}
+
+
+@dataclass(slots=True, eq=False)
+class Request(Generic[B]):
+    """One request a handler is asked to serve.
+
+    ``body`` is the request body: a dict, or an instance of the type the handler
+    declared (``@node.handler("add", Add)``). ``raw`` is always the dict as it
+    arrived. ``msg_id`` is None for a message that expects no answer.
+    """
+
+    src: str
+    dest: str
+    type: str
+    msg_id: int | None
+    body: B
+    raw: Body
+    answered: bool = field(default=False, repr=False)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A request sent and not yet answered: what to do with its reply."""
+
+    settle: Callable[[Body | None, str], None]
+    timer: asyncio.TimerHandle | None
+
+
+@dataclass(slots=True)
+class _Route:
+    fn: Callable[[Request[Any]], Any]
+    schema: type[Any] | None
+
+
+class Node:
+    """A Maelstrom node. Register handlers, then call ``run()``.
+
+    ``node_id`` and ``node_ids`` are set when ``init`` arrives, before the
+    ``on_init`` hook runs. ``random`` is the node's own random generator; seed it
+    (``Node(seed=...)``) for runs that replay exactly.
+    """
+
+    def __init__(self, *, rpc_timeout: float | None = DEFAULT_RPC_TIMEOUT, seed: int | None = None):
+        self.node_id: str = ""
+        self.node_ids: list[str] = []
+        self.rpc_timeout = rpc_timeout
+        self.random = random.Random(seed)
+        self._routes: dict[str, _Route] = {}
+        self._init_hooks: list[Callable[[], Any]] = []
+        self._deferred: list[Callable[[], object]] = []
+        self._pending: dict[int, _Pending] = {}
+        self._next_msg_id = itertools.count(1).__next__
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._out = bytearray()
+        self._write: Callable[[bytes], None] | None = None
+        self._flush_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
+        self._ready = False  # init answered: requests go to handlers, not the backlog
+        self._backlog: list[tuple[str, str, Body]] = []
+
+    # -- registering behaviour ---------------------------------------------------------
+
+    @overload
+    def handler(self, type: str) -> Callable[[H], H]: ...
+    @overload
+    def handler(self, type: str, body: type[Any]) -> Callable[[H], H]: ...
+
+    def handler(self, type: str, body: type[Any] | None = None) -> Callable[[H], H]:
+        """Register the decorated function as the handler of requests of ``type``.
+
+        ``body`` declares the fields the handler needs, as a ``msgspec.Struct``,
+        dataclass or TypedDict; a request whose body does not fit is answered with
+        error 12 naming the field, and the handler gets the converted object as
+        ``req.body``::
+
+            class Add(msgspec.Struct):
+                delta: int
+
+            @node.handler("add", Add)
+            async def add(req: Request[Add]) -> Body:
+                ...
+                return {"type": "add_ok"}
+        """
+        if type == "init":
+            raise ValueError("`init` is answered by the node itself; use @node.on_init for a hook")
+        if type in self._routes:
+            raise ValueError(f"a handler for {type!r} is already registered")
+
+        def register(fn: H) -> H:
+            self._routes[type] = _Route(fn, body)
+            return fn
+
+        return register
+
+    def on_init(self, fn: H) -> H:
+        """Run ``fn()`` (plain or async) once ``init`` has set the node's ids, before
+        ``init_ok`` is sent. An exception in it answers ``init`` with an error."""
+        self._init_hooks.append(fn)
+        return fn
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """Run ``work`` in the background until it ends or the node stops.
+
+        Called before the node has been initialised, the work starts right after
+        ``init`` (and None is returned). An exception it raises is logged.
+        """
+        if not self._started:
+            self._deferred.append(lambda: self._start_task(work))
+            return None
+        return self._start_task(work)
+
+    def every(self, seconds: float, fn: Callable[[], Any]) -> None:
+        """Call ``fn()`` (plain or async) every ``seconds`` while the node runs,
+        starting after ``init``. An exception in one call is logged; the next call
+        still happens."""
+        if seconds <= 0:
+            raise ValueError("every() needs a positive period")
+
+        async def repeat() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    result = fn()
+                    if isinstance(result, Awaitable):
+                        await result
+                except Exception:
+                    log.exception("periodic task %s failed", getattr(fn, "__name__", fn))
+
+        self.spawn(repeat())
+
+    # -- sending -----------------------------------------------------------------------
+
+    def send(self, dest: str, body: Mapping[str, Any]) -> None:
+        """Send ``body`` to ``dest`` and expect no answer."""
+        self._emit(dest, _checked(body))
+
+    def reply(self, req: Request[Any], body: Mapping[str, Any]) -> None:
+        """Answer ``req`` with ``body``. A request is answered at most once."""
+        body = _checked(body)
+        if req.answered:
+            raise RuntimeError(
+                f"the {req.type} request {req.msg_id} from {req.src} was already answered"
+            )
+        req.answered = True
+        if req.msg_id is None:
+            log.warning("not answering %s from %s: the request has no msg_id", req.type, req.src)
+            return
+        self._emit(req.src, {**body, "in_reply_to": req.msg_id})
+
+    def rpc(
+        self, dest: str, body: Mapping[str, Any], *, timeout: Wait = DEFAULT
+    ) -> asyncio.Future[Body]:
+        """Send a request to ``dest``; the result is a future of the reply body.
+
+        The request leaves at once; await the future for the answer. An ``error``
+        reply raises the matching ``RPCError`` (with ``source`` set to ``dest``);
+        no reply within ``timeout`` seconds (default ``rpc_timeout``; None waits
+        forever) raises ``Timeout`` (code 0). A reply that comes after that is
+        ignored.
+        """
+        loop = self._running_loop()
+        fut: asyncio.Future[Body] = loop.create_future()
+
+        def settle(reply: Body | None, src: str) -> None:
+            if fut.done():
+                return
+            if reply is None:
+                fut.set_exception(
+                    RPCTimeout(f"no reply to {body.get('type')} within {wait}s", source=dest)
+                )
+            elif reply.get("type") == "error":
+                fut.set_exception(RPCError.from_body(reply, source=src))
+            else:
+                fut.set_result(reply)
+
+        wait = self.rpc_timeout if timeout is DEFAULT else timeout
+        msg_id = self._call(dest, body, settle, wait)
+        # The awaiting task was cancelled: forget the request, a late reply is ignored.
+        fut.add_done_callback(lambda f: self._forget(msg_id) if f.cancelled() else None)
+        return fut
+
+    def call(
+        self,
+        dest: str,
+        body: Mapping[str, Any],
+        callback: Callable[[Body], Any],
+        *,
+        timeout: Wait = DEFAULT,
+    ) -> int:
+        """Send a request to ``dest`` and call ``callback(reply_body)`` when it answers.
+
+        The callback form of ``rpc``: the callback gets every reply, ``error``
+        bodies included; with no reply in ``timeout`` seconds it gets an error
+        body with code 0. It may be plain or async. Returns the request's msg_id.
+        """
+
+        def settle(reply: Body | None, src: str) -> None:
+            if reply is None:
+                reply = {**RPCTimeout(f"no reply within {wait}s").to_body(), "in_reply_to": msg_id}
+            try:
+                result = callback(reply)
+                if isinstance(result, Coroutine):
+                    self._start_task(result)
+            except Exception:
+                log.exception("reply callback for msg %s failed", msg_id)
+
+        wait = self.rpc_timeout if timeout is DEFAULT else timeout
+        msg_id = self._call(dest, body, settle, wait)
+        return msg_id
+
+    # -- wiring ------------------------------------------------------------------------
+
+    def attach(self, write: Callable[[bytes], None]) -> None:
+        """Give the node the function that carries what it sends: each call gets
+        one or more whole lines. Must be called inside the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._write = write
+
+    def feed(self, line: bytes | str) -> None:
+        """Hand the node one line from its input. Malformed lines are logged and
+        skipped; requests that can be answered with an error are."""
+        if self._closing:
+            return
+        try:
+            msg = _decode(line)
+        except msgspec.DecodeError as exc:
+            log.error("skipping input line that is not JSON (%s): %s", exc, _clip(line))
+            return
+        if type(msg) is not dict:
+            log.error("skipping input line that is not a JSON object: %s", _clip(line))
+            return
+        src = msg.get("src")
+        dest = msg.get("dest")
+        body = msg.get("body")
+        if type(src) is not str or type(dest) is not str or type(body) is not dict:
+            log.error(
+                "skipping message without string `src`, string `dest` and object `body`: %s",
+                _clip(line),
+            )
+            return
+        in_reply_to = body.get("in_reply_to")
+        if in_reply_to is not None:
+            pending = self._pending.pop(in_reply_to, None) if type(in_reply_to) is int else None
+            if pending is not None:
+                if pending.timer is not None:
+                    pending.timer.cancel()
+                pending.settle(body, src)
+            return
+        self._dispatch(src, dest, body)
+
+    def feed_many(self, lines: Iterable[bytes]) -> None:
+        """``feed`` each line in turn."""
+        for line in lines:
+            self.feed(line)
+
+    async def close(self) -> None:
+        """Stop: cancel handlers and background work still running, then push out
+        every message already produced. Called when the input ends."""
+        if self._closing:
+            return
+        # One pass of the loop first, so that requests already read start before the
+        # cut: a handler that needs nothing more from the input then still answers.
+        await asyncio.sleep(0)
+        self._closing = True
+        self._deferred.clear()
+        for msg_id in list(self._pending):
+            self._forget(msg_id)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.flush()
+
+    def flush(self) -> None:
+        """Hand everything produced so far to the writer now."""
+        self._flush_scheduled = False
+        if self._out and self._write is not None:
+            data, self._out = self._out, bytearray()
+            self._write(bytes(data))
+
+    def run(self, *, loop: str = "auto") -> None:
+        """Serve on stdin/stdout until stdin ends, then exit.
+
+        ``loop`` is ``"auto"`` (uvloop when installed, else asyncio's own),
+        ``"uvloop"`` or ``"asyncio"``. The environment variable ``GLOMERS_LOOP``
+        overrides ``"auto"``.
+        """
+        from glomers._stdio import run_stdio
+
+        run_stdio(self, loop)
+
+    # -- internals ---------------------------------------------------------------------
+
+    @property
+    def _started(self) -> bool:
+        return self._ready and self._loop is not None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def _start_task(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = self._running_loop().create_task(self._guard(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _guard(work: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task %s failed", getattr(work, "__qualname__", work))
+
+    def _call(
+        self,
+        dest: str,
+        body: Mapping[str, Any],
+        settle: Callable[[Body | None, str], None],
+        timeout: float | None,
+    ) -> int:
+        loop = self._running_loop()
+        msg_id = self._next_msg_id()
+        self._emit(dest, {**_checked(body), "msg_id": msg_id})
+        timer = None if timeout is None else loop.call_later(timeout, self._expire, msg_id)
+        self._pending[msg_id] = _Pending(settle, timer)
+        return msg_id
+
+    def _expire(self, msg_id: int) -> None:
+        pending = self._pending.pop(msg_id, None)
+        if pending is not None:
+            pending.settle(None, "")
+
+    def _forget(self, msg_id: int) -> None:
+        pending = self._pending.pop(msg_id, None)
+        if pending is not None and pending.timer is not None:
+            pending.timer.cancel()
+
+    def _emit(self, dest: str, body: Mapping[str, Any]) -> None:
+        out = self._out
+        # Encode first: a body that cannot be encoded must not leave half a line.
+        mark = len(out)
+        try:
+            _encode_into({"src": self.node_id, "dest": dest, "body": body}, out, -1)
+        except BaseException:
+            del out[mark:]
+            raise
+        out.append(10)  # b"\n"
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            (self._loop or self._running_loop()).call_soon(self.flush)
+
+    def _dispatch(self, src: str, dest: str, body: Body) -> None:
+        msg_id = body.get("msg_id")
+        if msg_id is not None and type(msg_id) is not int:
+            log.error("skipping request whose msg_id is not an integer: %s", _clip_obj(body, src))
+            return
+        kind = body.get("type")
+        if type(kind) is not str:
+            req = Request(src, dest, "?", msg_id, body, body)
+            self._answer_error(req, MalformedRequest("body field `type` must be a string"))
+            return
+        if kind == "init":
+            self._init(Request(src, dest, kind, msg_id, body, body))
+            return
+        if not self._ready:
+            # Peers that were initialised first may talk to us before our own init:
+            # hold their messages until it is done.
+            if len(self._backlog) < _BACKLOG_LIMIT:
+                self._backlog.append((src, dest, body))
+            else:
+                req = Request(src, dest, kind, msg_id, body, body)
+                self._answer_error(req, TemporarilyUnavailable("node is not initialised yet"))
+            return
+        route = self._routes.get(kind)
+        if route is None:
+            req = Request(src, dest, kind, msg_id, body, body)
+            self._answer_error(req, NotSupported(f"no handler for request type {kind!r}"))
+            return
+        fields: Any = body
+        if route.schema is not None:
+            try:
+                fields = msgspec.convert(body, route.schema)
+            except msgspec.ValidationError as exc:
+                req = Request(src, dest, kind, msg_id, body, body)
+                self._answer_error(req, MalformedRequest(f"malformed {kind} request: {exc}"))
+                return
+        req = Request(src, dest, kind, msg_id, fields, body)
+        try:
+            result = route.fn(req)
+        except Exception as exc:
+            self._answer_error(req, exc)
+            return
+        if result is None:
+            return
+        if type(result) is dict:
+            self._answer(req, result)
+        elif type(result) is CoroutineType or isinstance(result, Awaitable):
+            task = asyncio.Task(self._finish(req, result), loop=self._loop, **_TASK_KWARGS)
+            if not task.done():
+                self._tasks.add(task)
+        else:
+            self._answer(req, result)
+
+    async def _finish(self, req: Request[Any], work: Awaitable[Any]) -> None:
+        try:
+            result = await work
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:
+            self._answer_error(req, exc)
+            return
+        finally:
+            # Cheaper than a done callback, which costs a loop turn per request.
+            self._tasks.discard(asyncio.current_task())
+        if result is not None:
+            self._answer(req, result)
+
+    def _answer(self, req: Request[Any], result: Any) -> None:
+        try:
+            self.reply(req, result)
+        except Exception as exc:
+            self._answer_error(req, exc)
+
+    def _answer_error(self, req: Request[Any], exc: Exception) -> None:
+        if isinstance(exc, RPCError):
+            err = exc
+            if err.source is not None:
+                log.info("%s request %s: unhandled %s", req.type, req.msg_id, err)
+                if err.definite:
+                    # The handler may have done part of its work before this error
+                    # reached it, so only an indefinite answer is safe.
+                    err = Crash(f"{err} (unhandled by the {req.type} handler)")
+        else:
+            log.error(
+                "%s handler failed on %s", req.type, _clip_obj(req.raw, req.src), exc_info=exc
+            )
+            err = Crash(f"{type(exc).__name__}: {exc}")
+        if req.answered:
+            return
+        if req.msg_id is None:
+            return
+        req.answered = True
+        self._emit(req.src, {**err.to_body(), "in_reply_to": req.msg_id})
+
+    def _init(self, req: Request[Body]) -> None:
+        node_id = req.body.get("node_id")
+        node_ids = req.body.get("node_ids")
+        if type(node_id) is not str or not node_id:
+            self._answer_error(req, MalformedRequest("init needs a non-empty string `node_id`"))
+            return
+        if type(node_ids) is not list or not all(type(n) is str for n in node_ids):
+            self._answer_error(req, MalformedRequest("init needs `node_ids`, a list of strings"))
+            return
+        first = not self.node_id
+        self.node_id, self.node_ids = node_id, list(node_ids)
+        if not first:
+            self.reply(req, {"type": "init_ok"})
+            return
+        log.info("node %s initialising (cluster %s)", node_id, " ".join(node_ids))
+        # Hooks that never wait run inline, so a plain node is ready at once.
+        for i, hook in enumerate(self._init_hooks):
+            try:
+                result = hook()
+            except Exception as exc:
+                self._answer_error(req, exc)
+                return
+            if isinstance(result, Awaitable):
+                self._start_task(self._init_async(req, result, self._init_hooks[i + 1 :]))
+                return
+        self._init_done(req)
+
+    async def _init_async(
+        self, req: Request[Body], first: Awaitable[Any], rest: list[Callable[[], Any]]
+    ) -> None:
+        try:
+            await first
+            for hook in rest:
+                result = hook()
+                if isinstance(result, Awaitable):
+                    await result
+        except Exception as exc:
+            self._answer_error(req, exc)
+            return
+        self._init_done(req)
+
+    def _init_done(self, req: Request[Body]) -> None:
+        self.reply(req, {"type": "init_ok"})
+        self._ready = True
+        deferred, self._deferred = self._deferred, []
+        for start in deferred:
+            start()
+        backlog, self._backlog = self._backlog, []
+        for src, dest, body in backlog:
+            self._dispatch(src, dest, body)
+
+
+def _checked(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``body`` if it can be sent as a message body, else a clear TypeError."""
+    if type(body) is not dict and not isinstance(body, Mapping):
+        raise TypeError(f"a message body is a dict, not {type(body).__name__}: {body!r}")
+    if type(body.get("type")) is not str:
+        raise TypeError(f"a message body needs a string `type`: {body!r}")
+    return body
+
+
+def _clip(line: bytes | str, limit: int = 500) -> str:
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    text = text.rstrip("\n")
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} chars)"
+
+
+def _clip_obj(body: Body, src: str) -> str:
+    try:
+        return _clip(msgspec.json.encode({"src": src, "body": body}))
+    except (TypeError, ValueError):
+        return repr(body)[:500]

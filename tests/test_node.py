@@ -1,0 +1,527 @@
+"""The node runtime driven in memory: protocol, handlers, errors, RPC, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, TypedDict
+
+import msgspec
+import pytest
+
+from glomers import (
+    Body,
+    KeyDoesNotExist,
+    MalformedRequest,
+    Node,
+    Request,
+    RPCError,
+    Timeout,
+)
+from glomers.examples.echo import build as build_echo
+from glomers.testing import MemoryTransport
+
+
+def error_of(reply: Body) -> tuple[int, str]:
+    assert reply["type"] == "error", reply
+    return reply["code"], reply.get("text", "")
+
+
+async def test_init_sets_ids_and_answers() -> None:
+    node = Node()
+    net = MemoryTransport(node, node_id="n2", node_ids=["n1", "n2", "n3"])
+    reply = await net.start()
+    assert reply == {"type": "init_ok", "in_reply_to": 1}
+    assert (node.node_id, node.node_ids) == ("n2", ["n1", "n2", "n3"])
+    assert net.sent[0]["src"] == "n2" and net.sent[0]["dest"] == "c0"
+    await net.close()
+
+
+async def test_malformed_init_gets_error_12() -> None:
+    node = Node()
+    net = MemoryTransport(node)
+    node.attach(net._receive)
+    reply = await net.request({"type": "init", "node_id": 3, "node_ids": []}, src="c0")
+    assert error_of(reply)[0] == 12
+    reply = await net.request({"type": "init", "node_id": "n0", "node_ids": "n0"}, src="c0")
+    assert error_of(reply) == (12, "init needs `node_ids`, a list of strings")
+    await net.close()
+
+
+async def test_echo_round_trip_and_big_integers() -> None:
+    async with MemoryTransport(build_echo()) as net:
+        assert await net.request({"type": "echo", "echo": "hi"}) == {
+            "type": "echo_ok",
+            "echo": "hi",
+            "in_reply_to": 2,
+        }
+        big = 2**200 + 1
+        reply = await net.request({"type": "echo", "echo": [big, -big]})
+        assert reply["echo"] == [big, -big]
+
+
+async def test_unknown_type_gets_error_10() -> None:
+    async with MemoryTransport(build_echo()) as net:
+        code, text = error_of(await net.request({"type": "frobnicate"}))
+        assert code == 10 and "frobnicate" in text
+
+
+class Add(msgspec.Struct):
+    delta: int
+
+
+class Move(TypedDict):
+    key: str
+    to: list[int]
+
+
+def typed_node() -> Node:
+    node = Node()
+
+    @node.handler("add", Add)
+    def add(req: Request[Add]) -> Body:
+        return {"type": "add_ok", "doubled": req.body.delta * 2}
+
+    @node.handler("move", Move)
+    async def move(req: Request[Move]) -> Body:
+        return {"type": "move_ok", "n": len(req.body["to"])}
+
+    return node
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"type": "add"}, "`delta`"),
+        ({"type": "add", "delta": "3"}, "$.delta"),
+        ({"type": "add", "delta": 1.5}, "$.delta"),
+        ({"type": "add", "delta": True}, "$.delta"),
+        ({"type": "add", "delta": None}, "$.delta"),
+        ({"type": "move", "key": "k"}, "`to`"),
+        ({"type": "move", "key": "k", "to": [1, "x"]}, "$.to[1]"),
+        ({"type": "move", "key": 5, "to": []}, "$.key"),
+    ],
+)
+async def test_bad_fields_get_error_12_naming_the_field(body: Body, field: str) -> None:
+    async with MemoryTransport(typed_node()) as net:
+        code, text = error_of(await net.request(body))
+        assert code == 12
+        assert field in text, text
+        # ...and the node keeps serving.
+        assert await net.request({"type": "add", "delta": 4}) == {
+            "type": "add_ok",
+            "doubled": 8,
+            "in_reply_to": 3,
+        }
+
+
+async def test_typed_bodies_and_extra_fields_are_accepted() -> None:
+    async with MemoryTransport(typed_node()) as net:
+        reply = await net.request({"type": "move", "key": "k", "to": [1, 2], "extra": {}})
+        assert reply["n"] == 2
+        assert (await net.request({"type": "add", "delta": 2**70}))["doubled"] == 2**71
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"not json at all",
+        b"[1, 2, 3]",
+        b'"a string"',
+        b'{"src": "c1", "body": {"type": "echo", "msg_id": 9, "echo": 1}}',
+        b'{"src": 5, "dest": "n0", "body": {"type": "echo", "msg_id": 9, "echo": 1}}',
+        b'{"src": "c1", "dest": "n0", "body": "echo"}',
+        b'{"src": "c1", "dest": "n0", "body": {"type": "echo", "msg_id": "9", "echo": 1}}',
+        b'{"src": "c1", "dest": "n0", "body": {"type": "echo", "msg_id": 9.0, "echo": 1}}',
+        b'{"src": "c1", "dest": "n0", "body": {"type": "echo"',
+        b"\xff\xfe garbage bytes",
+    ],
+)
+async def test_malformed_lines_are_logged_and_skipped(
+    line: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with MemoryTransport(build_echo()) as net:
+        before = len(net.sent)
+        with caplog.at_level(logging.ERROR, logger="glomers.node"):
+            net.deliver_line(line)
+        await asyncio.sleep(0)
+        assert len(net.sent) == before, "nothing may be answered to an unaddressable line"
+        assert "skipping" in caplog.text
+        assert (await net.request({"type": "echo", "echo": 1}))["echo"] == 1
+
+
+async def test_type_that_is_not_a_string_gets_error_12() -> None:
+    async with MemoryTransport(build_echo()) as net:
+        assert error_of(await net.request({"type": 5})) == (
+            12,
+            "body field `type` must be a string",
+        )
+
+
+def failing_node() -> Node:
+    node = Node()
+
+    @node.handler("boom")
+    async def boom(req: Request[Body]) -> Body:
+        raise ZeroDivisionError("division by zero")
+
+    @node.handler("sync_boom")
+    def sync_boom(req: Request[Body]) -> Body:
+        raise KeyError("missing")
+
+    @node.handler("refuse")
+    async def refuse(req: Request[Body]) -> Body:
+        raise MalformedRequest("delta must be positive")
+
+    @node.handler("custom")
+    def custom(req: Request[Body]) -> Body:
+        raise RPCError(1042, "application failure")
+
+    @node.handler("bad_return")
+    def bad_return(req: Request[Body]) -> Any:
+        return ["not", "a", "body"]
+
+    @node.handler("no_type")
+    def no_type(req: Request[Body]) -> Any:
+        return {"value": 1}
+
+    return node
+
+
+@pytest.mark.parametrize("kind", ["boom", "sync_boom", "bad_return", "no_type"])
+async def test_crashing_handler_answers_13_logs_and_keeps_running(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with MemoryTransport(failing_node()) as net:
+        with caplog.at_level(logging.ERROR, logger="glomers.node"):
+            code, text = error_of(await net.request({"type": kind}))
+        assert code == 13
+        assert text
+        assert "Traceback" in caplog.text
+        assert error_of(await net.request({"type": "refuse"})) == (12, "delta must be positive")
+
+
+async def test_rpc_error_raised_in_handler_keeps_its_code() -> None:
+    async with MemoryTransport(failing_node()) as net:
+        assert error_of(await net.request({"type": "custom"})) == (1042, "application failure")
+
+
+def proxy_node() -> Node:
+    """Forwards each request to seq-kv and lets whatever it answers escape."""
+    node = Node(rpc_timeout=0.05)
+
+    @node.handler("get")
+    async def get(req: Request[Body]) -> Body:
+        reply = await node.rpc("seq-kv", {"type": "read", "key": req.body["key"]})
+        return {"type": "get_ok", "value": reply["value"]}
+
+    return node
+
+
+async def test_escaping_remote_errors_never_turn_definite() -> None:
+    def kv(src: str, body: Body) -> Body | None:
+        if body["key"] == "lost":
+            return None
+        if body["key"] == "custom":
+            return {"type": "error", "code": 1005, "text": "odd"}
+        return {"type": "error", "code": 20, "text": "key does not exist"}
+
+    async with MemoryTransport(proxy_node(), services={"seq-kv": kv}) as net:
+        # A definite error from the service would claim the whole request did
+        # nothing, which the node cannot know: it is answered as a crash.
+        code, text = error_of(await net.request({"type": "get", "key": "x"}))
+        assert code == 13 and "key-does-not-exist" in text
+        # Indefinite errors pass through with their code.
+        assert error_of(await net.request({"type": "get", "key": "lost"}))[0] == 0
+        assert error_of(await net.request({"type": "get", "key": "custom"}))[0] == 1005
+
+
+async def test_slow_handler_does_not_block_others() -> None:
+    node = Node()
+    gate = asyncio.Event()
+
+    @node.handler("slow")
+    async def slow(req: Request[Body]) -> Body:
+        await gate.wait()
+        return {"type": "slow_ok"}
+
+    @node.handler("fast")
+    async def fast(req: Request[Body]) -> Body:
+        return {"type": "fast_ok"}
+
+    async with MemoryTransport(node) as net:
+        slow_reply = asyncio.ensure_future(net.request({"type": "slow"}))
+        for _ in range(5):
+            assert (await net.request({"type": "fast"}))["type"] == "fast_ok"
+        assert not slow_reply.done()
+        gate.set()
+        assert (await slow_reply)["type"] == "slow_ok"
+
+
+async def test_concurrent_handlers_overlap() -> None:
+    node = Node()
+    running = 0
+    peak = 0
+
+    @node.handler("work")
+    async def work(req: Request[Body]) -> Body:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return {"type": "work_ok"}
+
+    async with MemoryTransport(node) as net:
+        replies = await asyncio.gather(*(net.request({"type": "work"}) for _ in range(20)))
+        assert all(r["type"] == "work_ok" for r in replies)
+        assert peak == 20
+
+
+async def test_rpc_timeout_is_code_0_and_late_reply_is_ignored() -> None:
+    node = Node()
+    outcome: list[Any] = []
+
+    @node.handler("ask")
+    async def ask(req: Request[Body]) -> Body:
+        try:
+            await node.rpc("n1", {"type": "ping"}, timeout=0.02)
+        except Timeout as exc:
+            outcome.append(exc)
+            raise
+        return {"type": "ask_ok"}
+
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        code, _ = error_of(await net.request({"type": "ask"}))
+        assert code == 0
+        assert isinstance(outcome[0], Timeout) and outcome[0].source == "n1"
+        ping = net.sent_to("n1")[0]
+        # The answer arrives after the timeout: nothing happens, nothing breaks.
+        net.deliver({"type": "pong", "in_reply_to": ping["msg_id"]}, src="n1")
+        net.deliver({"type": "pong", "in_reply_to": 987654}, src="n1")
+        net.deliver({"type": "pong", "in_reply_to": "junk"}, src="n1")
+        await asyncio.sleep(0)
+        assert (await net.request({"type": "nope"}))["code"] == 10
+
+
+async def test_rpc_reply_and_error_reply() -> None:
+    node = Node()
+    seen: list[Any] = []
+
+    @node.handler("go")
+    async def go(req: Request[Body]) -> Body:
+        seen.append(await node.rpc("n1", {"type": "ping"}))
+        try:
+            await node.rpc("n1", {"type": "ping", "fail": True})
+        except KeyDoesNotExist as exc:
+            seen.append(exc)
+        return {"type": "go_ok"}
+
+    def peer(src: str, body: Body) -> Body:
+        if body.get("fail"):
+            return {"type": "error", "code": 20, "text": "gone"}
+        return {"type": "pong"}
+
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services={"n1": peer}) as net:
+        assert (await net.request({"type": "go"}))["type"] == "go_ok"
+    assert seen[0]["type"] == "pong"
+    assert isinstance(seen[1], KeyDoesNotExist) and seen[1].source == "n1"
+    ids = [b["msg_id"] for b in net.sent_to("n1")]
+    assert len(set(ids)) == 2
+
+
+async def test_callback_rpc_gets_replies_and_timeouts() -> None:
+    node = Node()
+    got: list[Body] = []
+    done = asyncio.Event()
+
+    def on_reply(body: Body) -> None:
+        got.append(body)
+        if len(got) == 2:
+            done.set()
+
+    async with MemoryTransport(
+        node, node_ids=["n0", "n1"], services={"n1": lambda s, b: {"type": "pong"}}
+    ):
+        answered = node.call("n1", {"type": "ping"}, on_reply)
+        lost = node.call("n2", {"type": "ping"}, on_reply, timeout=0.02)
+        await asyncio.wait_for(done.wait(), 2)
+    assert got[0] == {"type": "pong", "in_reply_to": answered}
+    assert got[1]["code"] == 0 and got[1]["in_reply_to"] == lost
+
+
+async def test_send_is_fire_and_forget() -> None:
+    node = Node()
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        node.send("n1", {"type": "gossip", "values": [1, 2]})
+        message = await net.wait_for(lambda m: m["dest"] == "n1")
+        assert message == {"src": "n0", "dest": "n1", "body": {"type": "gossip", "values": [1, 2]}}
+
+
+async def test_bodies_that_cannot_be_sent_are_refused_clearly() -> None:
+    node = Node()
+    async with MemoryTransport(node):
+        with pytest.raises(TypeError, match="string `type`"):
+            node.send("n1", {"value": 1})
+        with pytest.raises(TypeError, match="dict"):
+            node.send("n1", ["gossip"])  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            node.send("n1", {"type": "x", "v": object()})
+        node.send("n1", {"type": "fine"})
+        await asyncio.sleep(0)
+
+
+async def test_reply_inside_handler_and_double_reply_refused() -> None:
+    node = Node()
+    errors: list[Exception] = []
+
+    @node.handler("twice")
+    async def twice(req: Request[Body]) -> None:
+        node.reply(req, {"type": "twice_ok"})
+        try:
+            node.reply(req, {"type": "twice_ok"})
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    async with MemoryTransport(node) as net:
+        assert (await net.request({"type": "twice"}))["type"] == "twice_ok"
+        await asyncio.sleep(0)
+        assert len([m for m in net.sent if m["body"].get("in_reply_to") == 2]) == 1
+    assert "already answered" in str(errors[0])
+
+
+async def test_messages_without_msg_id_get_no_reply() -> None:
+    node = Node()
+    got: list[Body] = []
+
+    @node.handler("gossip")
+    def gossip(req: Request[Body]) -> None:
+        got.append(req.body)
+
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        net.deliver({"type": "gossip", "v": 1}, src="n1")
+        net.deliver({"type": "unknown"}, src="n1")
+        await asyncio.sleep(0.01)
+        assert got == [{"type": "gossip", "v": 1}]
+        assert len(net.sent) == 1  # only init_ok
+
+
+async def test_messages_before_init_wait_for_it() -> None:
+    node = build_echo()
+    net = MemoryTransport(node)
+    node.attach(net._receive)
+    net.deliver({"type": "echo", "echo": "early", "msg_id": 77}, src="n1")
+    await asyncio.sleep(0)
+    assert net.sent == []
+    await net.request({"type": "init", "node_id": "n0", "node_ids": ["n0", "n1"]}, src="c0")
+    reply = await net.wait_for(lambda m: m["body"].get("in_reply_to") == 77)
+    assert reply["src"] == "n0" and reply["body"]["echo"] == "early"
+    await net.close()
+
+
+async def test_init_hooks_run_before_init_ok_and_background_work_after() -> None:
+    node = Node()
+    order: list[str] = []
+
+    @node.on_init
+    async def prepare() -> None:
+        order.append(f"hook {node.node_id}")
+        await asyncio.sleep(0.01)
+        order.append("hook done")
+
+    async def background() -> None:
+        order.append("spawned")
+
+    ticks: list[float] = []
+    node.spawn(background())
+    node.every(0.01, lambda: ticks.append(1))
+
+    @node.handler("read")
+    def read(req: Request[Body]) -> Body:
+        order.append("read")
+        return {"type": "read_ok"}
+
+    net = MemoryTransport(node)
+    node.attach(net._receive)
+    init = asyncio.ensure_future(
+        net.request({"type": "init", "node_id": "n0", "node_ids": ["n0"]}, src="c0")
+    )
+    await asyncio.sleep(0)
+    net.deliver({"type": "read", "msg_id": 50})
+    assert (await init)["type"] == "init_ok"
+    await net.wait_for(lambda m: m["body"].get("in_reply_to") == 50)
+    await asyncio.sleep(0.05)
+    assert order[:2] == ["hook n0", "hook done"]
+    assert sorted(order[2:]) == ["read", "spawned"]
+    assert len(ticks) >= 2
+    await net.close()
+    n = len(ticks)
+    await asyncio.sleep(0.03)
+    assert len(ticks) == n, "periodic work stops when the node closes"
+
+
+async def test_failing_init_hook_answers_init_with_error() -> None:
+    node = Node()
+
+    @node.on_init
+    def broken() -> None:
+        raise RuntimeError("cannot start")
+
+    net = MemoryTransport(node)
+    assert error_of(await net.start()) == (13, "RuntimeError: cannot start")
+    await net.close()
+
+
+async def test_periodic_task_errors_are_logged_and_it_keeps_going(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    node = Node()
+    calls: list[int] = []
+
+    def flaky() -> None:
+        calls.append(1)
+        raise ValueError("flaky")
+
+    node.every(0.005, flaky)
+    with caplog.at_level(logging.ERROR, logger="glomers.node"):
+        async with MemoryTransport(node):
+            await asyncio.sleep(0.05)
+    assert len(calls) >= 3
+    assert "flaky" in caplog.text
+
+
+async def test_close_cancels_pending_work_and_flushes_answers() -> None:
+    node = Node()
+    cancelled = asyncio.Event()
+
+    @node.handler("hang")
+    async def hang(req: Request[Body]) -> Body:
+        try:
+            await node.rpc("n1", {"type": "never"}, timeout=None)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return {"type": "hang_ok"}
+
+    @node.handler("quick")
+    async def quick(req: Request[Body]) -> Body:
+        return {"type": "quick_ok"}
+
+    net = MemoryTransport(node, node_ids=["n0", "n1"])
+    await net.start()
+    net.deliver({"type": "hang", "msg_id": 10})
+    net.deliver({"type": "quick", "msg_id": 11})
+    await net.close()
+    assert cancelled.is_set()
+    answered = {m["body"].get("in_reply_to") for m in net.sent}
+    assert 11 in answered and 10 not in answered
+    assert node._pending == {}
+
+
+def test_registering_twice_or_init_is_refused() -> None:
+    node = Node()
+    node.handler("x")(lambda req: None)
+    with pytest.raises(ValueError, match="already"):
+        node.handler("x")(lambda req: None)
+    with pytest.raises(ValueError, match="on_init"):
+        node.handler("init")

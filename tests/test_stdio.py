@@ -1,0 +1,214 @@
+"""Nodes as real processes on pipes: what Maelstrom itself sees."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+INIT = {"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": ["n1", "n2"]}
+LOOPS = ["asyncio", "uvloop"]
+
+
+def line(body: dict[str, Any], src: str = "c1") -> bytes:
+    return json.dumps({"src": src, "dest": "n1", "body": body}).encode() + b"\n"
+
+
+def echo_lines(n: int, start: int = 2) -> bytes:
+    return b"".join(line({"type": "echo", "echo": i, "msg_id": i}) for i in range(start, start + n))
+
+
+def run_node(
+    args: list[str], data: bytes, loop: str = "asyncio", timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "GLOMERS_LOOP": loop}
+    return subprocess.run(
+        [sys.executable, *args], input=data, capture_output=True, timeout=timeout, env=env
+    )
+
+
+def replies(stdout: bytes) -> list[dict[str, Any]]:
+    messages = [json.loads(x) for x in stdout.splitlines()]
+    for m in messages:
+        assert set(m) == {"src", "dest", "body"}, m
+    return messages
+
+
+def node_script(tmp_path: Path, body: str) -> list[str]:
+    path = tmp_path / "node.py"
+    path.write_text(
+        "import asyncio\nfrom glomers import Node, Request, Body\nnode = Node()\n"
+        + textwrap.dedent(body)
+        + "\nnode.run()\n"
+    )
+    return [str(path)]
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_echo_node_answers_init_and_echo(loop: str) -> None:
+    data = line(INIT, src="c0") + echo_lines(3)
+    done = run_node(["-m", "glomers.examples.echo"], data, loop)
+    assert done.returncode == 0, done.stderr
+    out = replies(done.stdout)
+    assert out[0] == {"src": "n1", "dest": "c0", "body": {"type": "init_ok", "in_reply_to": 1}}
+    assert [m["body"]["echo"] for m in out[1:]] == [2, 3, 4]
+    assert all(m["body"]["in_reply_to"] == m["body"]["echo"] for m in out[1:])
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_bad_input_is_logged_and_nothing_but_messages_reach_stdout(loop: str) -> None:
+    data = (
+        line(INIT, src="c0")
+        + b"this is not json\n"
+        + b'{"src": "c1", "dest": "n1"}\n'
+        + b"\n"
+        + line({"type": "echo", "msg_id": 2})  # missing field
+        + line({"type": "nope", "msg_id": 3})
+        + line({"type": "echo", "echo": "still here", "msg_id": 4})
+    )
+    done = run_node(["-m", "glomers.examples.echo"], data, loop)
+    assert done.returncode == 0
+    bodies = [m["body"] for m in replies(done.stdout)]
+    assert [b.get("code") for b in bodies[1:]] == [12, 10, None]
+    assert bodies[-1]["echo"] == "still here"
+    assert b"this is not json" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("kind", ["def", "async def"])
+def test_every_reply_is_flushed_at_eof(tmp_path: Path, loop: str, kind: str) -> None:
+    script = node_script(
+        tmp_path,
+        f"""
+        @node.handler("echo")
+        {kind} echo(req):
+            return {{"type": "echo_ok", "echo": req.body["echo"]}}
+        """,
+    )
+    n = 20_000
+    done = run_node(script, line(INIT, src="c0") + echo_lines(n), loop)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = replies(done.stdout)
+    assert len(out) == n + 1
+    assert sorted(m["body"]["echo"] for m in out[1:]) == list(range(2, n + 2))
+    assert done.stderr.count(b"\n") < 5, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_eof_cancels_waiting_handlers_cleanly(tmp_path: Path, loop: str) -> None:
+    script = node_script(
+        tmp_path,
+        """
+        @node.handler("hang")
+        async def hang(req):
+            await node.rpc("n2", {"type": "never"}, timeout=None)
+            return {"type": "hang_ok"}
+
+        @node.handler("sleep")
+        async def sleep(req):
+            await asyncio.sleep(3600)
+
+        @node.handler("quick")
+        async def quick(req):
+            return {"type": "quick_ok"}
+        """,
+    )
+    data = (
+        line(INIT, src="c0")
+        + line({"type": "hang", "msg_id": 2})
+        + line({"type": "sleep", "msg_id": 3})
+        + line({"type": "quick", "msg_id": 4})
+    )
+    started = time.monotonic()
+    done = run_node(script, data, loop)
+    assert time.monotonic() - started < 20
+    assert done.returncode == 0
+    assert b"Traceback" not in done.stderr, done.stderr.decode()
+    out = replies(done.stdout)
+    assert [m["body"]["type"] for m in out] == ["init_ok", "never", "quick_ok"]
+
+
+def test_print_in_a_handler_goes_to_stderr(tmp_path: Path) -> None:
+    script = node_script(
+        tmp_path,
+        """
+        @node.handler("talk")
+        def talk(req):
+            print("chatty handler")
+            return {"type": "talk_ok"}
+        """,
+    )
+    done = run_node(script, line(INIT, src="c0") + line({"type": "talk", "msg_id": 2}))
+    assert [m["body"]["type"] for m in replies(done.stdout)] == ["init_ok", "talk_ok"]
+    assert b"chatty handler" in done.stderr
+
+
+def test_regular_files_as_stdin_and_stdout(tmp_path: Path) -> None:
+    requests = tmp_path / "in.jsonl"
+    answers = tmp_path / "out.jsonl"
+    requests.write_bytes(line(INIT, src="c0") + echo_lines(1000))
+    with requests.open("rb") as fin, answers.open("wb") as fout:
+        status = subprocess.run(
+            [sys.executable, "-m", "glomers.examples.echo"],
+            stdin=fin,
+            stdout=fout,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    assert status.returncode == 0, status.stderr
+    assert len(replies(answers.read_bytes())) == 1001
+
+
+def test_last_line_without_newline_is_served() -> None:
+    data = line(INIT, src="c0") + line({"type": "echo", "echo": 1, "msg_id": 2}).rstrip(b"\n")
+    out = replies(run_node(["-m", "glomers.examples.echo"], data).stdout)
+    assert out[-1]["body"]["echo"] == 1
+
+
+def test_ctrl_c_exits_quietly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glomers.examples.echo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(line(INIT, src="c0"))
+    proc.stdin.flush()
+    assert json.loads(proc.stdout.readline())["body"]["type"] == "init_ok"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert b"Traceback" not in err
+
+
+def test_node_answers_while_stdin_stays_open() -> None:
+    """Replies are written as they are produced, not held until input ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glomers.examples.echo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(line(INIT, src="c0"))
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["body"]["type"] == "init_ok"
+        for i in range(2, 5):
+            proc.stdin.write(line({"type": "echo", "echo": i, "msg_id": i}))
+            proc.stdin.flush()
+            assert json.loads(proc.stdout.readline())["body"]["echo"] == i
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 0
