@@ -1,0 +1,641 @@
+"""Checkers: verdicts on a finished test, computed from its history alone.
+
+Each checker is a pure function of a history (the ``Op`` records of a test, in
+the order they happened) and returns a JSON-ready dict with a ``valid`` key,
+which is ``True``, ``False`` or ``"unknown"`` as in Jepsen. They mirror the
+checkers Maelstrom runs for the workloads we support:
+
+- ``counter_checker``: the g-counter / pn-counter verdict on the final reads;
+- ``read_lag``: how far behind the acknowledged adds every read was (ours, not
+  Maelstrom's; informative, it fails only on reads no counter could return);
+- ``stats``: operation counts overall and per ``f`` (Jepsen's ``stats``);
+- ``availability``: the ``--availability`` target (Maelstrom's checker);
+- ``net_stats``: message counts from the network, per logical operation;
+- ``echo_checker``: every echo answered with what was sent;
+- ``compose``: the validity of several results together (Jepsen's merge).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+import portion
+
+from glomers.bench.history import Op, is_client, pairs
+
+Validity: TypeAlias = bool | Literal["unknown"]
+Outcome: TypeAlias = Literal["ok", "fail", "info"]
+
+#: Jepsen's ranking of validities: when results are merged the highest wins.
+_VALID_PRIORITY: dict[Validity, int] = {True: 0, "unknown": 1, False: 2}
+
+_NANOS_PER_SECOND = 1_000_000_000
+
+
+# ---------------------------------------------------------------------------
+# Validity
+
+
+def merge_valid(values: Iterable[Any]) -> Validity:
+    """Jepsen's merge: any ``False`` gives ``False``, else any ``"unknown"`` gives
+    ``"unknown"``, else ``True`` (also for no values at all).
+
+    Raises ``ValueError`` on anything that is not a validity, as Jepsen does,
+    so that a checker returning garbage cannot pass silently.
+    """
+    merged: Validity = True
+    for value in values:
+        # `True == 1` in Python, so look validities up by identity-safe checks.
+        if value is True or value is False or value == "unknown":
+            candidate: Validity = value
+        else:
+            raise ValueError(f"{value!r} is not a validity (True, False or 'unknown')")
+        if _VALID_PRIORITY[candidate] > _VALID_PRIORITY[merged]:
+            merged = candidate
+    return merged
+
+
+def compose(results: Mapping[str, Mapping[str, Any]]) -> Validity:
+    """The validity of a test made of several checker results (by name)."""
+    for name, result in results.items():
+        if "valid" not in result:
+            raise ValueError(f"checker result {name!r} has no 'valid' key")
+    return merge_valid(result["valid"] for result in results.values())
+
+
+# ---------------------------------------------------------------------------
+# Operations: invocations paired with their completions
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    """One client operation; at least one of its two records is present.
+
+    ``completion`` is None for an invocation that never completed, which may
+    or may not have taken effect, so it counts as ``info``. ``invoke`` is None
+    for a completion with no invocation before it (hand-written histories, like
+    Maelstrom's own checker tests, list only completions).
+    """
+
+    invoke: Op | None
+    completion: Op | None
+
+    @property
+    def first(self) -> Op:
+        op = self.invoke if self.invoke is not None else self.completion
+        assert op is not None
+        return op
+
+    @property
+    def f(self) -> str:
+        return self.first.f
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.completion is None or self.completion.type == "invoke":
+            return "info"
+        return self.completion.type
+
+    @property
+    def final(self) -> bool:
+        return any(op is not None and op.final for op in (self.invoke, self.completion))
+
+    @property
+    def node(self) -> str | None:
+        for op in (self.completion, self.invoke):
+            if op is not None and op.node is not None:
+                return op.node
+        return None
+
+    @property
+    def process(self) -> int | str:
+        return self.first.process
+
+
+def _operations(history: Sequence[Op]) -> list[_Operation]:
+    """Client operations in invocation order, then completions nobody invoked."""
+    operations: list[_Operation] = []
+    paired: set[int] = set()
+    for invoke, completion in pairs(history):
+        operations.append(_Operation(invoke, completion))
+        if completion is not None:
+            paired.add(id(completion))
+    for op in history:
+        if is_client(op) and op.type != "invoke" and id(op) not in paired:
+            operations.append(_Operation(None, op))
+    return operations
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int subclass, but a read of `true` is not a counter value.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _delta(operation: _Operation) -> int:
+    """The delta of an add: what was asked, else what the completion echoes."""
+    for op in (operation.invoke, operation.completion):
+        if op is not None and _is_int(op.value):
+            value: int = op.value
+            return value
+    raise ValueError(
+        f"add of process {operation.process!r} has no integer delta "
+        f"(invoke value {getattr(operation.invoke, 'value', None)!r}); the history is malformed"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Counters
+
+
+class _IntRangeSet:
+    """A set of integers kept as disjoint ranges, on top of ``portion``.
+
+    ``portion`` works on the reals, where closed [1, 2] and [3, 4] do not touch
+    and would stay apart although together they hold every integer from 1 to 4.
+    So, as Maelstrom does with Guava, the integers lo..hi are stored as the
+    *open* real interval (lo - 1, hi + 1): two integer ranges with no integer
+    between them then overlap and merge, and ranges with a gap stay apart since
+    the shared endpoint is excluded from both. (portion's discrete intervals
+    would also do, but the library calls them experimental.)
+    """
+
+    def __init__(self, value: int) -> None:
+        self._ranges: Any = portion.open(value - 1, value + 1)
+
+    def union_shifted(self, delta: int) -> None:
+        """Become the union of ``self`` and ``self + delta``."""
+        shifted = [
+            portion.open(atomic.lower + delta, atomic.upper + delta) for atomic in self._ranges
+        ]
+        # One constructor call sorts and merges everything in a single pass.
+        self._ranges = portion.Interval(self._ranges, *shifted)
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The closed integer ranges, lowest first."""
+        return [(int(a.lower) + 1, int(a.upper) - 1) for a in self._ranges]
+
+
+def acceptable_counter_values(definite_sum: int, indefinite: Iterable[int]) -> list[list[int]]:
+    """The values a counter may read: ``definite_sum`` plus any sub-multiset of
+    the ``indefinite`` deltas, as closed ``[lo, hi]`` ranges.
+
+    Equal deltas are grouped: k adds of d can contribute d·j for any j in 0..k,
+    and splitting k into 1, 2, 4, ... plus a remainder gives every such j from
+    O(log k) shifts. The result is the same set as applying every delta one by
+    one, but k info adds of one delta cost O(k) range work instead of O(k²).
+    """
+    acceptable = _IntRangeSet(definite_sum)
+    for delta, count in sorted(Counter(indefinite).items()):
+        if delta == 0:
+            continue
+        chunk = 1
+        while count > 0:
+            take = min(chunk, count)
+            acceptable.union_shifted(delta * take)
+            count -= take
+            chunk *= 2
+    return [[lo, hi] for lo, hi in acceptable.ranges()]
+
+
+def _explain_bad_read(value: Any, acceptable: list[list[int]]) -> dict[str, Any]:
+    """Where a final read falls relative to the acceptable ranges, in words."""
+    if not _is_int(value):
+        return {
+            "expected": acceptable,
+            "nearest_below": None,
+            "nearest_above": None,
+            "reason": f"read value {value!r} is not an integer",
+        }
+    below = [r for r in acceptable if r[1] < value]
+    above = [r for r in acceptable if r[0] > value]
+    low = below[-1] if below else None
+    high = above[0] if above else None
+    if low is None and high is not None:
+        reason = f"missing {high[0] - value}: read {value}, lowest acceptable value is {high[0]}"
+    elif high is None and low is not None:
+        reason = f"{value - low[1]} too many: read {value}, highest acceptable value is {low[1]}"
+    elif low is not None and high is not None:
+        reason = (
+            f"read {value} falls between acceptable ranges: {value - low[1]} too many "
+            f"for [{low[0]}, {low[1]}], or missing {high[0] - value} for [{high[0]}, {high[1]}]"
+        )
+    else:  # pragma: no cover - the acceptable set is never empty
+        reason = f"read {value} is not acceptable"
+    return {
+        "expected": [r for r in (low, high) if r is not None],
+        "nearest_below": low[1] if low is not None else None,
+        "nearest_above": high[0] if high is not None else None,
+        "reason": reason,
+    }
+
+
+def counter_checker(history: Sequence[Op]) -> dict[str, Any]:
+    """Maelstrom's g-counter / pn-counter checker.
+
+    Let S be the sum of the deltas of the adds that completed ``ok``. Every
+    ``info`` add (and every add that never completed) may or may not have taken
+    effect, so the acceptable values are S plus the sum of any subset of their
+    deltas; ``fail`` adds certainly did not happen and are ignored. The history
+    is valid iff every ``ok`` final read (``final=True``, ``f == "read"``) is
+    acceptable.
+
+    Returns ``valid``; ``errors``, the offending final read values (as
+    Maelstrom); ``error_details``, one dict per error with ``node``,
+    ``process``, ``value``, ``expected`` (the acceptable ranges next to the
+    value), ``nearest_below`` / ``nearest_above`` and a ``reason`` such as
+    "missing 3" or "2 too many"; ``final_reads``, the values of all ``ok``
+    final reads; ``acceptable``, closed ``[lo, hi]`` ranges; ``definite_sum``
+    (S); ``indefinite_adds``, how many adds were uncertain; and ``warnings``,
+    e.g. when no final read succeeded. Like Maelstrom, a history without any
+    ``ok`` final read is valid; the warning says so.
+
+    Raises ``ValueError`` if an add carries no integer delta.
+    """
+    history = list(history)
+    operations = _operations(history)
+    definite_sum = 0
+    indefinite: list[int] = []
+    for operation in operations:
+        if operation.f != "add" or operation.outcome == "fail":
+            continue
+        if operation.outcome == "ok":
+            definite_sum += _delta(operation)
+        else:
+            indefinite.append(_delta(operation))
+    acceptable = acceptable_counter_values(definite_sum, indefinite)
+    acceptable_set = [(lo, hi) for lo, hi in acceptable]
+
+    def is_acceptable(value: Any) -> bool:
+        if not _is_int(value):
+            return False
+        i = bisect_right(acceptable_set, (value, math.inf)) - 1
+        return i >= 0 and acceptable_set[i][0] <= value <= acceptable_set[i][1]
+
+    final = [op for op in operations if op.f == "read" and op.final]
+    # Listed in the order they completed, as Maelstrom lists them.
+    position = {id(op): i for i, op in enumerate(history)}
+    final_ok = sorted(
+        ((op, op.completion) for op in final if op.completion is not None and op.outcome == "ok"),
+        key=lambda pair: position[id(pair[1])],
+    )
+    final_reads = [completion.value for _, completion in final_ok]
+    errors: list[Any] = []
+    details: list[dict[str, Any]] = []
+    for op, completion in final_ok:
+        value = completion.value
+        if is_acceptable(value):
+            continue
+        errors.append(value)
+        details.append(
+            {"node": op.node, "process": op.process, "value": value}
+            | _explain_bad_read(value, acceptable)
+        )
+
+    warnings: list[str] = []
+    if not final_ok:
+        warnings.append(f"no final read succeeded ({len(final)} attempted), so no read was checked")
+    elif len(final_ok) < len(final):
+        warnings.append(
+            f"{len(final) - len(final_ok)} of {len(final)} final reads did not succeed "
+            "and were not checked"
+        )
+    return {
+        "valid": not errors,
+        "errors": errors,
+        "error_details": details,
+        "final_reads": final_reads,
+        "acceptable": acceptable,
+        "definite_sum": definite_sum,
+        "indefinite_adds": len(indefinite),
+        "warnings": warnings,
+    }
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank quantile of sorted values: an observed value, never an
+    interpolation (the median of 1, 2, 3, 4 is 2)."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _summary(values: Iterable[float]) -> dict[str, Any]:
+    ordered = sorted(values)
+    if not ordered:
+        return {"count": 0, "min": None, "median": None, "p90": None, "p99": None, "max": None}
+    return {
+        "count": len(ordered),
+        "min": ordered[0],
+        "median": _quantile(ordered, 0.5),
+        "p90": _quantile(ordered, 0.9),
+        "p99": _quantile(ordered, 0.99),
+        "max": ordered[-1],
+    }
+
+
+def read_lag(history: Sequence[Op]) -> dict[str, Any]:
+    """How stale each successful counter read was, and reads no counter could give.
+
+    For every ``ok`` read R (final or not) with value v:
+
+    - *known* K is the sum of the deltas of the adds that completed ``ok``
+      before R was invoked (earlier in the history). R's **lag** is K - v, in
+      counter units: positive when R missed acknowledged adds; it can be
+      negative when R already saw adds still in flight or of unknown outcome.
+    - **lag_seconds**: for lag > 0, how long the acknowledged total had been
+      above v when R was invoked. Let K_0 = 0 (the counter at the start) and
+      K_j the acknowledged total right after the j-th ok add completed. Take
+      the last j (up to R's invocation) with K_j <= v; the (j+1)-th ok add is
+      the one after which the acknowledged total stayed above v. lag_seconds
+      is R's invoke time minus that add's completion time (or minus 0, the
+      test's start, if even K_0 > v). With only non-negative deltas this is
+      simply the age of the oldest acknowledged add R could not have seen if it
+      saw a prefix of them. It is 0 for reads with lag <= 0.
+    - **bounds**: a counter's value is the sum of some adds that were invoked
+      before the read completed (``fail`` adds excluded: they did not happen),
+      so v can be neither above the sum of their positive deltas nor below the
+      sum of their negative ones. For a g-counter (no negative deltas) that is
+      0 <= v <= the sum of all such adds. For a pn-counter, the plain sum of
+      all adds is *not* an upper bound (a missed decrement raises the value),
+      hence the split by sign. Reads outside go to ``too_high`` / ``too_low``;
+      these are the only errors: ``valid`` is False iff there are some.
+
+    Returns ``valid``; ``reads`` (how many were measured); ``lag`` and
+    ``lag_seconds``, each ``{count, min, median, p90, p99, max}`` over all
+    measured reads (nearest-rank quantiles); ``lagging_reads`` (lag > 0);
+    ``worst``, the read with the highest lag (or None); ``too_high`` and
+    ``too_low``, lists of ``{process, node, value, bound, time}``; and
+    ``skipped``, ok reads whose value is not an integer.
+    """
+    history = list(history)
+    operations = _operations(history)
+    by_record: dict[int, _Operation] = {}
+    for operation in operations:
+        for op in (operation.invoke, operation.completion):
+            if op is not None:
+                by_record[id(op)] = operation
+
+    # Bounds on what a read may return: adds invoked so far, split by sign.
+    # Completions nobody invoked could have been invoked at any time, so they
+    # count from the start (a looser bound is still a sound one).
+    positive = negative = 0
+    for operation in operations:
+        if operation.invoke is None and operation.f == "add" and operation.outcome != "fail":
+            d = _delta(operation)
+            positive, negative = positive + max(d, 0), negative + min(d, 0)
+
+    known = 0
+    ack_times = [0]  # ack_times[j]: completion time of the j-th ok add (0: test start)
+    # Suffix minima of K_0..K_m: indices with strictly increasing totals. The
+    # last j with K_j <= v is always one of them, found by bisection.
+    minima_index = [0]
+    minima_total = [0]
+
+    lags: list[dict[str, Any]] = []
+    too_high: list[dict[str, Any]] = []
+    too_low: list[dict[str, Any]] = []
+    skipped = 0
+    for op in history:
+        found = by_record.get(id(op))
+        if found is None:
+            continue
+        operation = found
+        if operation.f == "add":
+            if op is operation.invoke and operation.outcome != "fail":
+                d = _delta(operation)
+                positive, negative = positive + max(d, 0), negative + min(d, 0)
+            if op is operation.completion and op.type == "ok":
+                known += _delta(operation)
+                ack_times.append(op.time)
+                while minima_total and minima_total[-1] >= known:
+                    minima_total.pop()
+                    minima_index.pop()
+                minima_index.append(len(ack_times) - 1)
+                minima_total.append(known)
+            continue
+        completion = operation.completion
+        if operation.f != "read" or completion is None or completion.type != "ok":
+            continue
+        value = completion.value
+        if not _is_int(value):
+            if op is completion:
+                skipped += 1
+            continue
+        if op is operation.invoke:
+            lag = known - value
+            seconds = 0.0
+            if lag > 0:
+                i = bisect_right(minima_total, value) - 1
+                since = ack_times[minima_index[i] + 1] if i >= 0 else 0
+                seconds = (op.time - since) / _NANOS_PER_SECOND
+            lags.append(
+                {
+                    "process": operation.process,
+                    "node": operation.node,
+                    "value": value,
+                    "known": known,
+                    "lag": lag,
+                    "lag_seconds": seconds,
+                    "time": op.time,
+                    "final": operation.final,
+                }
+            )
+        if op is completion:
+            where = {"process": operation.process, "node": operation.node, "value": value}
+            if value > positive:
+                too_high.append(where | {"bound": positive, "time": op.time})
+            elif value < negative:
+                too_low.append(where | {"bound": negative, "time": op.time})
+
+    lagging = [r for r in lags if r["lag"] > 0]
+    worst = max(lagging, key=lambda r: (r["lag"], r["lag_seconds"]), default=None)
+    return {
+        "valid": not too_high and not too_low,
+        "reads": len(lags),
+        "lag": _summary(r["lag"] for r in lags),
+        "lag_seconds": _summary(r["lag_seconds"] for r in lags),
+        "lagging_reads": len(lagging),
+        "worst": worst,
+        "too_high": too_high,
+        "too_low": too_low,
+        "skipped": skipped,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Generic checkers
+
+
+def _counts(outcomes: Iterable[Outcome]) -> dict[str, Any]:
+    tally = Counter(outcomes)
+    ok, fail, info = tally["ok"], tally["fail"], tally["info"]
+    return {
+        # Jepsen: an f that never once succeeded makes the test invalid.
+        "valid": ok > 0,
+        "count": ok + fail + info,
+        "ok_count": ok,
+        "fail_count": fail,
+        "info_count": info,
+    }
+
+
+def stats(history: Sequence[Op]) -> dict[str, Any]:
+    """Jepsen's stats: how client operations ended, overall and per ``f``.
+
+    Each operation is counted once, by its completion; one that never
+    completed counts as ``info``. Nemesis operations are left out. ``valid``
+    is False if some ``f`` has no ``ok`` operation at all (Jepsen's code; its
+    docstring says "unknown"), True otherwise, including for no operations.
+
+    Returns ``{valid, count, ok_count, fail_count, info_count, by_f}`` where
+    ``by_f`` maps each ``f`` (sorted) to ``{valid, count, ok_count,
+    fail_count, info_count}``.
+    """
+    operations = _operations(list(history))
+    by_f: dict[str, list[Outcome]] = {}
+    for operation in operations:
+        by_f.setdefault(operation.f, []).append(operation.outcome)
+    per_f = {f: _counts(by_f[f]) for f in sorted(by_f)}
+    overall = _counts(operation.outcome for operation in operations)
+    overall["valid"] = merge_valid(counts["valid"] for counts in per_f.values())
+    return overall | {"by_f": per_f}
+
+
+AvailabilityTarget: TypeAlias = Literal["total"] | float | None
+
+
+def availability(history: Sequence[Op], target: AvailabilityTarget) -> dict[str, Any]:
+    """Maelstrom's availability checker.
+
+    ``ok_fraction`` is the number of ``ok`` completions over the number of
+    invocations, client operations only (1.0 when nothing was invoked).
+    ``target`` None imposes nothing; ``"total"`` requires every operation to be
+    ok; a number in [0, 1] is the lowest acceptable ``ok_fraction``.
+
+    Returns ``{valid, ok_fraction, ok_count, invoke_count, target}``. Raises
+    ``ValueError`` for any other target.
+    """
+    if not (
+        target is None
+        or target == "total"
+        or (isinstance(target, int | float) and not isinstance(target, bool) and 0 <= target <= 1)
+    ):
+        raise ValueError(f"availability target must be None, 'total' or in [0, 1], not {target!r}")
+    client_ops = [op for op in history if is_client(op)]
+    invokes = sum(1 for op in client_ops if op.type == "invoke")
+    oks = sum(1 for op in client_ops if op.type == "ok")
+    fraction = oks / invokes if invokes else 1.0
+    if target is None:
+        valid = True
+    elif target == "total":
+        valid = fraction == 1
+    else:
+        valid = fraction >= target
+    return {
+        "valid": valid,
+        "ok_fraction": fraction,
+        "ok_count": oks,
+        "invoke_count": invokes,
+        "target": target,
+    }
+
+
+_NET_GROUPS = ("all", "clients", "servers")
+
+
+def net_stats(counts: Mapping[str, Mapping[str, int]], history: Sequence[Op]) -> dict[str, Any]:
+    """The network's message counts, with messages per client operation.
+
+    ``counts`` maps ``all``, ``clients`` (messages to or from a client) and
+    ``servers`` (all others) to ``{send_count, recv_count, msg_count}`` as the
+    network counted them. Each group comes back with ``msgs_per_op`` =
+    ``msg_count`` / the number of client invocations (nemesis excluded); the
+    key is left out when nothing was invoked, as Maelstrom does. (Maelstrom
+    adds it to ``all`` and ``servers`` only; for ``clients`` it is simply about
+    2, a request and its reply.) Always valid.
+    """
+    missing = [group for group in _NET_GROUPS if group not in counts]
+    if missing:
+        raise ValueError(f"net counts lack the group(s) {', '.join(missing)}")
+    invokes = sum(1 for op in history if is_client(op) and op.type == "invoke")
+    result: dict[str, Any] = {"valid": True}
+    for group, group_counts in counts.items():
+        entry: dict[str, Any] = dict(group_counts)
+        if invokes and "msg_count" in entry:
+            entry["msgs_per_op"] = entry["msg_count"] / invokes
+        result[group] = entry
+    return result
+
+
+def echo_checker(history: Sequence[Op]) -> dict[str, Any]:
+    """Maelstrom's echo checker: each reply must echo the invocation's value.
+
+    An ``ok`` completion's value is the reply body; its ``echo`` must equal the
+    invoke's value (JSON equality: ``true`` is not ``1``). A ``fail`` is an
+    error too, as in Maelstrom, where the failed op's value is not a reply
+    body and so never matches. ``info`` operations and ones that never
+    completed prove nothing either way and are only counted.
+
+    Returns ``{valid, errors, ok_count, indeterminate}``; each error is
+    ``{process, node, expected, received, reason}``.
+    """
+    errors: list[dict[str, Any]] = []
+    ok_count = indeterminate = 0
+    for operation in _operations(list(history)):
+        invoke, completion = operation.invoke, operation.completion
+        if invoke is None:
+            # Without the invocation there is nothing to compare the reply with.
+            continue
+        if completion is None or operation.outcome == "info":
+            indeterminate += 1
+            continue
+        where = {"process": operation.process, "node": operation.node, "expected": invoke.value}
+        if operation.outcome == "fail":
+            reason = f"echo failed: {completion.error!r}"
+            errors.append(where | {"received": completion.error, "reason": reason})
+            continue
+        ok_count += 1
+        body = completion.value
+        if not isinstance(body, Mapping) or "echo" not in body:
+            reason = "reply has no 'echo' field"
+            errors.append(where | {"received": body, "reason": reason})
+        elif not _json_equal(body["echo"], invoke.value):
+            reason = "reply echoed a different value"
+            errors.append(where | {"received": body["echo"], "reason": reason})
+    return {
+        "valid": not errors,
+        "errors": errors,
+        "ok_count": ok_count,
+        "indeterminate": indeterminate,
+    }
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equality of JSON values, where booleans are not numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping | list | tuple) or isinstance(b, Mapping | list | tuple):
+        return False
+    return bool(a == b)
+
+
+__all__ = [
+    "AvailabilityTarget",
+    "Validity",
+    "acceptable_counter_values",
+    "availability",
+    "compose",
+    "counter_checker",
+    "echo_checker",
+    "merge_valid",
+    "net_stats",
+    "read_lag",
+    "stats",
+]

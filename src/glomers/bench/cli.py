@@ -1,0 +1,303 @@
+"""``glomers``: the command line. ``glomers test`` runs a Maelstrom-style test.
+
+Flags follow ``maelstrom test``; ``--seed``, ``--recovery-time``, ``--store``
+and ``--loss-rate`` are ours. Arguments that are not flags are passed to the
+node binary (put them after ``--`` when they start with a dash)::
+
+    glomers test -w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
+    glomers test -w echo --bin ./my_node.py --time-limit 10 -- --verbose
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from glomers.bench import report
+from glomers.bench.clock import LoopClock
+from glomers.bench.core import TestOptions, TestRun
+from glomers.bench.nemesis import FAULTS
+from glomers.bench.net import LATENCY_DISTS, Latency, Network
+from glomers.bench.process import ProcessHost, kill_all
+from glomers.bench.store import RunStore
+from glomers.bench.workloads import WORKLOADS
+
+log = logging.getLogger("glomers.bench")
+
+#: Nodes without ``--node-count``: Jepsen's default node list.
+DEFAULT_NODES = [f"n{i}" for i in range(1, 6)]
+
+
+def _positive(kind: type[float] | type[int]) -> Any:
+    def parse(text: str) -> float | int:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+
+    return parse
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"can't be negative: {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return value
+
+
+def _availability(text: str) -> Literal["total"] | float:
+    if text == "total":
+        return "total"
+    try:
+        return _fraction(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be 'total' or a number between 0 and 1, not {text!r}"
+        ) from None
+
+
+def _concurrency(text: str) -> str:
+    body = text[:-1] if text.endswith("n") else text
+    if not body.isdigit() or int(body) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive count N or Nn (N per node), not {text!r}"
+        )
+    return text
+
+
+def _nemesis(text: str) -> list[str]:
+    faults = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown fault {', '.join(unknown)}; choose from {', '.join(FAULTS)}"
+        )
+    return faults
+
+
+def test_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="glomers test",
+        description="Run a Maelstrom-style test: start the nodes, drive the workload's "
+        "clients against them through a simulated network with faults, and check the history.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("-w", "--workload", choices=WORKLOADS, default="g-counter", help="what to test")
+    p.add_argument(
+        "--bin",
+        metavar="PATH",
+        help="the node program (any language); without it, g-counter and pn-counter run the "
+        "project's counter and echo its echo example",
+    )
+    p.add_argument("args", nargs="*", help="arguments passed to the node program")
+    p.add_argument(
+        "--node-count",
+        type=_positive(int),
+        metavar="N",
+        help="run N nodes n0..n(N-1); without it, n1..n5",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=_positive(float),
+        default=60.0,
+        metavar="SECONDS",
+        help="how long clients and the nemesis operate",
+    )
+    p.add_argument(
+        "--rate",
+        type=_non_negative,
+        default=5.0,
+        help="about how many operations per second, over all clients",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default="1n",
+        help="client threads: N, or Nn for N per node",
+    )
+    p.add_argument(
+        "--latency",
+        type=_non_negative,
+        default=0.0,
+        metavar="MILLIS",
+        help="mean latency of messages between nodes and services",
+    )
+    p.add_argument(
+        "--latency-dist",
+        choices=LATENCY_DISTS,
+        default="constant",
+        help="shape of the latency distribution",
+    )
+    p.add_argument(
+        "--nemesis",
+        type=_nemesis,
+        default=[],
+        metavar="FAULTS",
+        help=f"comma-separated faults to inject: {', '.join(FAULTS)}",
+    )
+    p.add_argument(
+        "--nemesis-interval",
+        type=_positive(float),
+        default=10.0,
+        metavar="SECONDS",
+        help="mean time between nemesis operations",
+    )
+    p.add_argument(
+        "--availability",
+        type=_availability,
+        default=None,
+        help="fraction of operations that must succeed: 'total' or 0..1; absent: no requirement",
+    )
+    p.add_argument("--log-stderr", action="store_true", help="also show what nodes write on stderr")
+    p.add_argument("--log-net-send", action="store_true", help="log every message sent")
+    p.add_argument("--log-net-recv", action="store_true", help="log every message delivered")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every random choice of the bench (default: a fresh one, printed)",
+    )
+    p.add_argument(
+        "--recovery-time",
+        type=_non_negative,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait after healing faults, before the final reads",
+    )
+    p.add_argument(
+        "--loss-rate", type=_fraction, default=0.5, help="fraction of messages the loss fault drops"
+    )
+    p.add_argument(
+        "--store", type=Path, default=Path("store"), metavar="DIR", help="where results are written"
+    )
+    return p
+
+
+def build_options(args: argparse.Namespace) -> TestOptions:
+    nodes = [f"n{i}" for i in range(args.node_count)] if args.node_count else list(DEFAULT_NODES)
+    conc = args.concurrency
+    concurrency = int(conc[:-1]) * len(nodes) if conc.endswith("n") else int(conc)
+    seed = args.seed if args.seed is not None else secrets.randbits(48)
+    flags = {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in vars(args).items()
+        if k not in ("command", "func")
+    }
+    flags["seed"] = seed
+    return TestOptions(
+        workload=args.workload,
+        nodes=nodes,
+        time_limit=args.time_limit,
+        rate=args.rate,
+        concurrency=concurrency,
+        latency=Latency(args.latency, args.latency_dist),
+        nemesis=args.nemesis,
+        nemesis_interval=args.nemesis_interval,
+        availability=args.availability,
+        seed=seed,
+        recovery_time=args.recovery_time,
+        loss_rate=args.loss_rate,
+        log_net_send=args.log_net_send,
+        log_net_recv=args.log_net_recv,
+        flags=flags,
+    )
+
+
+def node_argv(args: argparse.Namespace) -> list[str]:
+    """The command that starts one node."""
+    if args.bin is None:
+        module = "glomers.counter" if args.workload != "echo" else "glomers.examples.echo"
+        extra = ["--pn"] if args.workload == "pn-counter" else []
+        return [sys.executable, "-m", module, *extra, *args.args]
+    path = args.bin
+    if os.path.exists(path):
+        path = os.path.abspath(path)
+    return [path, *args.args]
+
+
+async def run_test(args: argparse.Namespace) -> int:
+    opts = build_options(args)
+    argv = node_argv(args)
+    store = RunStore(args.store, opts.workload)
+    log.info(
+        "test %s: %d nodes, %gs, rate %g, concurrency %d, nemesis %s, seed %d",
+        opts.workload,
+        len(opts.nodes),
+        opts.time_limit,
+        opts.rate,
+        opts.concurrency,
+        ",".join(opts.nemesis) or "none",
+        opts.seed,
+    )
+    log.info("node program: %s", " ".join(argv))
+    clock = LoopClock()
+
+    def make_host(node: str, net: Network, on_fault: Any) -> ProcessHost:
+        return ProcessHost(
+            node, argv, net, store.node_log(node), on_fault, log_stderr=args.log_stderr
+        )
+
+    test = TestRun(opts, make_host, clock, journal=store.journal)
+    interrupted = False
+    try:
+        outcome = await test.run()
+    except asyncio.CancelledError:
+        interrupted = True
+        outcome = test.outcome("interrupted (Ctrl-C)")
+    finally:
+        kill_all()
+        store.close()
+    store.write_history(outcome.history)
+    store.write_results(outcome.results)
+    print(report.summary(outcome.results, str(store.dir)), flush=True)
+    if interrupted:
+        raise KeyboardInterrupt
+    return outcome.exit_code
+
+
+COMMANDS = {"test": "run a test against a node program"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``glomers`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        top = argparse.ArgumentParser(
+            prog="glomers",
+            description="Maelstrom-compatible testing of distributed-systems nodes.",
+        )
+        top.add_argument(
+            "command",
+            choices=list(COMMANDS),
+            help="; ".join(f"{name}: {text}" for name, text in COMMANDS.items()),
+        )
+        top.parse_args(argv[:1])
+        return
+    # Sub-commands parse on their own, so that node arguments may come anywhere.
+    args = test_parser().parse_intermixed_args(argv[1:])
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    try:
+        code = asyncio.run(run_test(args))
+    except KeyboardInterrupt:
+        kill_all()
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The bench's clock: the only place the bench core gets time from.
+
+``LoopClock`` reads the running asyncio loop: in real time that is the
+monotonic clock, and under a virtual-time loop it is simulated time, with no
+other change to the code that uses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+
+class LoopClock:
+    """Time and timers of an asyncio event loop, in seconds."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop or asyncio.get_running_loop()
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    def call_at(self, when: float, fn: Callable[[], None]) -> asyncio.TimerHandle:
+        return self.loop.call_at(when, fn)
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> asyncio.TimerHandle:
+        return self.loop.call_later(delay, fn)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, when: float) -> None:
+        await asyncio.sleep(max(0.0, when - self.loop.time()))

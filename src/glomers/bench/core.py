@@ -1,0 +1,364 @@
+"""A test run, start to finish: Maelstrom's core loop.
+
+``TestRun`` sets up the services and the nodes (each answers ``init``), runs the
+workload's clients and the nemesis for ``time_limit`` seconds, heals every
+fault, waits ``recovery_time`` seconds, has every worker perform the workload's
+final operation, tears the nodes down and checks the history.
+
+Clients follow Jepsen's scheduling: ``concurrency`` worker threads, thread i
+bound to node i mod N, each with at most one operation in flight; operations are
+staggered over the whole test so that about ``rate`` are issued per second (each
+gap uniform in [0, 2 / rate] seconds, later if no thread is free). An operation
+that ends ``info`` costs its thread its process: the thread continues as a new
+process (process + concurrency) with a new client.
+
+The run knows nothing of how nodes are hosted: it gets a factory of hosts, a
+clock and a journal, so the same run drives child processes in real time and
+in-process nodes in virtual time. All randomness comes from ``seed``, one
+independent stream per concern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, NoReturn, Protocol, TypeVar
+
+from glomers.bench import checker
+from glomers.bench.client import Client, ClientError, ClientIds, ClientTimeout
+from glomers.bench.clock import LoopClock
+from glomers.bench.history import Op
+from glomers.bench.nemesis import Nemesis
+from glomers.bench.net import Journal, Latency, Network
+from glomers.bench.process import NodeFault
+from glomers.bench.services import default_services
+from glomers.bench.workloads import Workload, workload_for
+
+log = logging.getLogger("glomers.bench")
+
+T = TypeVar("T")
+
+#: Exit statuses, as Maelstrom's.
+EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 254
+
+
+@dataclass
+class TestOptions:
+    """Everything that defines a run; ``flags`` is what the user typed, for the record."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    workload: str = "g-counter"
+    nodes: list[str] = field(default_factory=lambda: [f"n{i}" for i in range(1, 6)])
+    time_limit: float = 60.0
+    rate: float = 5.0
+    concurrency: int = 5
+    latency: Latency = field(default_factory=Latency)
+    nemesis: list[str] = field(default_factory=list)
+    nemesis_interval: float = 10.0
+    availability: Literal["total"] | float | None = None
+    seed: int = 0
+    recovery_time: float = 10.0
+    loss_rate: float = 0.5
+    client_timeout: float = 5.0
+    init_timeout: float = 10.0
+    log_net_send: bool = False
+    log_net_recv: bool = False
+    flags: dict[str, Any] = field(default_factory=dict)
+
+
+class Host(Protocol):
+    """One node of the test, however it is run."""
+
+    node_id: str
+    up: bool
+    paused: bool
+
+    async def start(self) -> None: ...
+    async def kill(self) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    async def stop(self) -> None: ...
+    def tail_report(self) -> str: ...
+
+
+#: Builds the host of one node: ``(node_id, network, on_fault) -> Host``. The host
+#: registers itself in the network.
+HostFactory = Callable[[str, Network, Callable[[NodeFault], None]], Host]
+
+
+class Aborted(Exception):
+    """The run stopped early; ``str()`` says why."""
+
+
+@dataclass
+class Outcome:
+    """What a run produced."""
+
+    results: dict[str, Any]
+    history: list[Op]
+    exit_code: int
+    error: str | None = None
+
+
+@dataclass
+class _Thread:
+    process: int
+    client: Client
+
+
+class TestRun:
+    """One test. ``await run()`` once."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(
+        self,
+        opts: TestOptions,
+        make_host: HostFactory,
+        clock: LoopClock,
+        *,
+        journal: Journal | None = None,
+        on_op: Callable[[Op], None] | None = None,
+    ) -> None:
+        self.opts = opts
+        self.clock = clock
+        self.on_op = on_op
+        self.workload: Workload = workload_for(opts.workload, opts.client_timeout)
+        self.rngs = {
+            name: random.Random(f"{opts.seed}:{name}")
+            for name in ("net", "services", "generator", "schedule", "nemesis")
+        }
+        if journal is not None:
+            # Journal times, like history times, are nanoseconds since the main phase began.
+            sink = journal
+
+            def journal(event: str, time: float, msg_id: int, message: dict[str, Any]) -> None:
+                sink(event, round((time - self.t0) * 1e9), msg_id, message)
+
+        self.net = Network(
+            clock,
+            self.rngs["net"],
+            opts.latency,
+            journal=journal,
+            log_send=opts.log_net_send,
+            log_recv=opts.log_net_recv,
+        )
+        self.history: list[Op] = []
+        self.client_ids = ClientIds()
+        self.t0 = clock.now()
+        self._fault: asyncio.Future[NodeFault] = clock.loop.create_future()
+        self.hosts: dict[str, Host] = {
+            n: make_host(n, self.net, self._on_fault) for n in opts.nodes
+        }
+        self.nemesis = Nemesis(
+            opts.nemesis,
+            opts.nodes,
+            self.net,
+            self.hosts,  # type: ignore[arg-type]
+            self.rngs["nemesis"],
+            self.record,
+            self.restart,
+            clock,
+            interval=opts.nemesis_interval,
+            loss_rate=opts.loss_rate,
+        )
+        self.threads: list[_Thread] = []
+        self._ops: set[asyncio.Task[None]] = set()
+        self._free: set[int] = set()
+        self._freed = asyncio.Event()
+        for name, service in default_services(self.rngs["services"]).items():
+            self.net.add(name, self._service_endpoint(name, service.handle))
+
+    # -- the run ------------------------------------------------------------------------
+
+    async def run(self) -> Outcome:
+        """Set up, run, recover, read, tear down and check."""
+        error: str | None = None
+        try:
+            await self._guard(self._setup())
+            await self._guard(self._main_phase())
+            await self._guard(self._final_phase())
+        except Aborted as exc:
+            error = str(exc)
+        finally:
+            await self._teardown()
+        return self.outcome(error)
+
+    async def _setup(self) -> None:
+        log.info("starting %d nodes", len(self.hosts))
+        await asyncio.gather(*(host.start() for host in self.hosts.values()))
+        await asyncio.gather(*(self._init(node) for node in self.hosts))
+        log.info("all nodes initialised")
+
+    async def _main_phase(self) -> None:
+        self.t0 = self.clock.now()
+        end = self.t0 + self.opts.time_limit
+        for i in range(self.opts.concurrency):
+            self.threads.append(_Thread(i, self._open_client()))
+            self._free.add(i)
+        clients = self._dispatch(end) if self.opts.rate > 0 else self.clock.sleep_until(end)
+        await asyncio.gather(clients, self.nemesis.run(end))
+        await self._drain()
+
+    async def _final_phase(self) -> None:
+        await self.nemesis.heal()
+        final = self.workload.final()
+        if final is None:
+            return
+        log.info("waiting %gs for recovery", self.opts.recovery_time)
+        await self.clock.sleep(self.opts.recovery_time)
+        f, value = final
+        await asyncio.gather(
+            *(self._perform(i, f, value, final=True) for i in range(len(self.threads)))
+        )
+
+    async def _teardown(self) -> None:
+        for task in self._ops:
+            task.cancel()
+        await self.nemesis.cancel()
+        for thread in self.threads:
+            thread.client.close()
+        results = await asyncio.gather(
+            *(host.stop() for host in self.hosts.values()), return_exceptions=True
+        )
+        for host, result in zip(self.hosts.values(), results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("tearing down %s failed: %r", host.node_id, result)
+
+    # -- clients ----------------------------------------------------------------------
+
+    async def _dispatch(self, end: float) -> None:
+        gen_rng, schedule = self.rngs["generator"], self.rngs["schedule"]
+        next_at = self.clock.now()
+        while True:
+            while not self._free:
+                self._freed.clear()
+                await self._freed.wait()
+            at = max(next_at, self.clock.now())
+            if at >= end:
+                return
+            await self.clock.sleep_until(at)
+            thread = schedule.choice(sorted(self._free))
+            self._free.discard(thread)
+            f, value = self.workload.generate(gen_rng)
+            task = self.clock.loop.create_task(self._perform(thread, f, value))
+            self._ops.add(task)
+            task.add_done_callback(self._ops.discard)
+            next_at = at + schedule.uniform(0, 2 / self.opts.rate)
+
+    async def _drain(self) -> None:
+        while self._ops:
+            await asyncio.gather(*list(self._ops), return_exceptions=True)
+
+    async def _perform(self, thread: int, f: str, value: Any, *, final: bool = False) -> None:
+        state = self.threads[thread]
+        node = self.opts.nodes[thread % len(self.opts.nodes)]
+        process = state.process
+        self.record(Op(process, "invoke", f, value, final=final, node=node))
+        try:
+            done = await self.workload.invoke(state.client, node, f, value)
+        finally:
+            self._free.add(thread)
+            self._freed.set()
+        result = done.value if done.type == "ok" else value
+        self.record(Op(process, done.type, f, result, error=done.error, final=final, node=node))
+        if done.type == "info":
+            # The request may still be in flight: the thread continues as a new process.
+            state.client.close()
+            state.process += self.opts.concurrency
+            state.client = self._open_client()
+
+    def _open_client(self) -> Client:
+        return Client(self.net, self.clock, self.client_ids.new())
+
+    # -- nodes --------------------------------------------------------------------------
+
+    async def _init(self, node: str) -> None:
+        client = self._open_client()
+        body = {"type": "init", "node_id": node, "node_ids": list(self.opts.nodes)}
+        try:
+            reply = await client.rpc(node, body, self.opts.init_timeout)
+        except ClientTimeout:
+            self._fail(
+                node,
+                f"Expected node {node} to respond to an init message, but node did not "
+                f"respond within {self.opts.init_timeout:g} s.",
+            )
+        except ClientError as exc:
+            self._fail(node, f"Node {node} answered init with an error: {exc}.")
+        finally:
+            client.close()
+        if reply.get("type") != "init_ok":
+            self._fail(node, f"Expected an init_ok message, but node {node} sent {reply!r}.")
+
+    def _fail(self, node: str, problem: str) -> NoReturn:
+        fault = NodeFault(node, problem + self.hosts[node].tail_report())
+        self._on_fault(fault)
+        raise Aborted(fault.report)
+
+    async def restart(self, node: str) -> None:
+        """Start ``node`` again after a kill, and initialise it."""
+        await self.hosts[node].start()
+        await self._init(node)
+
+    def _on_fault(self, fault: NodeFault) -> None:
+        if not self._fault.done():
+            log.error("%s", fault.report)
+            self._fault.set_result(fault)
+
+    async def _guard(self, work: Awaitable[T]) -> T:
+        """Run ``work`` unless a node fault comes first; then abort."""
+        task = asyncio.ensure_future(work)
+        waiting: set[asyncio.Future[Any]] = {task, self._fault}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise Aborted(self._fault.result().report)
+
+    # -- services and history ------------------------------------------------------------
+
+    def _service_endpoint(
+        self, name: str, handle: Callable[[str, dict[str, Any]], dict[str, Any]]
+    ) -> Callable[[dict[str, Any]], None]:
+        def endpoint(message: dict[str, Any]) -> None:
+            body = message["body"]
+            reply = {**handle(message["src"], body), "in_reply_to": body.get("msg_id")}
+            self.net.send({"src": name, "dest": message["src"], "body": reply})
+
+        return endpoint
+
+    def record(self, op: Op) -> None:
+        """Append ``op`` to the history, stamped with its index and time."""
+        op.index = len(self.history)
+        op.time = round((self.clock.now() - self.t0) * 1e9)
+        self.history.append(op)
+        if self.on_op is not None:
+            self.on_op(op)
+
+    def outcome(self, error: str | None) -> Outcome:
+        """Check the history so far; ``error`` says why the run ended early, if it did."""
+        results: dict[str, Any] = {"valid": "unknown"}
+        if error is None:
+            results.update(self.workload.check(self.history))
+        results["stats"] = checker.stats(self.history)
+        results["availability"] = checker.availability(self.history, self.opts.availability)
+        results["net"] = checker.net_stats(self.net.stats.as_dict(), self.history)
+        if error is None:
+            results["valid"] = checker.compose(
+                {k: v for k, v in results.items() if isinstance(v, dict)}
+            )
+            code = {True: EXIT_VALID, False: EXIT_INVALID}.get(results["valid"], EXIT_UNKNOWN)
+        else:
+            results["error"] = error
+            code = EXIT_ERROR
+        results["seed"] = self.opts.seed
+        results["flags"] = self.opts.flags
+        return Outcome(results, self.history, code, error)

@@ -1,0 +1,83 @@
+"""Where a run's results live: ``store/<workload>/<timestamp>/``.
+
+A run folder holds ``results.json`` (the checkers' verdicts), ``history.jsonl``
+(one operation per line), ``net-journal.jsonl`` (every message sent and
+received), and ``node-logs/<node>.log`` (what each node wrote on stderr).
+``store/latest`` and ``store/<workload>/latest`` point at the newest run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+
+from glomers.bench.history import Op
+from glomers.bench.net import Message
+
+_encoder = msgspec.json.Encoder()
+
+
+def _pretty(data: Any) -> bytes:
+    return msgspec.json.format(_encoder.encode(data), indent=2) + b"\n"
+
+
+class RunStore:
+    """The folder of one run."""
+
+    def __init__(self, root: Path, workload: str, stamp: str | None = None) -> None:
+        self.root = root
+        stamp = stamp or datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")[:-3]
+        self.dir = root / workload / stamp
+        self.dir.mkdir(parents=True, exist_ok=False)
+        self.node_logs = self.dir / "node-logs"
+        self.node_logs.mkdir()
+        self._journal: IO[bytes] | None = None
+        self._link(root / "latest")
+        self._link(root / workload / "latest")
+
+    def node_log(self, node: str) -> Path:
+        return self.node_logs / f"{node}.log"
+
+    def journal(self, event: str, time: float, msg_id: int, message: Message) -> None:
+        """Append one send or receive to ``net-journal.jsonl`` (a ``Journal``)."""
+        if self._journal is None:
+            self._journal = (self.dir / "net-journal.jsonl").open("wb")
+        self._journal.write(
+            _encoder.encode({"event": event, "time": time, "id": msg_id, "message": message})
+            + b"\n"
+        )
+
+    def write_history(self, history: Iterable[Op]) -> None:
+        with (self.dir / "history.jsonl").open("wb") as f:
+            for op in history:
+                f.write(_encoder.encode(op.to_json()) + b"\n")
+
+    def write_results(self, results: dict[str, Any]) -> None:
+        (self.dir / "results.json").write_bytes(_pretty(results))
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def _link(self, link: Path) -> None:
+        # Relative, so the store can be moved or copied whole.
+        target = os.path.relpath(self.dir, link.parent)
+        tmp = link.with_name(f".{link.name}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        tmp.symlink_to(target)
+        tmp.replace(link)
+
+
+def read_history(path: Path) -> list[Op]:
+    """Load a ``history.jsonl``."""
+    decode = msgspec.json.Decoder().decode
+    with path.open("rb") as f:
+        return [Op.from_json(decode(line)) for line in f if line.strip()]

@@ -1,0 +1,635 @@
+"""The checkers on hand-written histories, Maelstrom's own counter cases first."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glomers.bench.checker import (
+    acceptable_counter_values,
+    availability,
+    compose,
+    counter_checker,
+    echo_checker,
+    merge_valid,
+    net_stats,
+    read_lag,
+    stats,
+)
+from glomers.bench.history import NEMESIS, Op
+
+SECOND = 1_000_000_000
+
+
+class History:
+    """Builds a history; each record is 1 ms after the previous one unless ``at`` (s) says."""
+
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.time = 0
+
+    def record(self, process: int | str, type_: Any, f: str, value: Any = None, **kw: Any) -> Op:
+        at = kw.pop("at", None)
+        self.time = round(at * SECOND) if at is not None else self.time + 1_000_000
+        op = Op(process=process, type=type_, f=f, value=value, time=self.time, **kw)
+        op.index = len(self.ops)
+        self.ops.append(op)
+        return op
+
+    def invoke(self, process: int | str, f: str, value: Any = None, **kw: Any) -> Op:
+        return self.record(process, "invoke", f, value, **kw)
+
+    def complete(self, process: int | str, type_: Any, f: str, value: Any = None, **kw: Any) -> Op:
+        return self.record(process, type_, f, value, **kw)
+
+    def add(self, process: int, delta: int, outcome: str = "ok", **kw: Any) -> None:
+        self.invoke(process, "add", delta)
+        self.complete(process, outcome, "add", delta, **kw)
+
+    def read(self, process: int, value: Any, outcome: str = "ok", final: bool = False) -> None:
+        self.invoke(process, "read", None, final=final)
+        self.complete(process, outcome, "read", value, final=final, node=f"n{process}")
+
+
+def completions(*specs: tuple[str, str, Any, bool]) -> list[Op]:
+    """A history of completions only, the way Maelstrom's tests write them."""
+    return [
+        Op(process=i, type=t, f=f, value=v, final=final, index=i)  # type: ignore[arg-type]
+        for i, (t, f, v, final) in enumerate(specs)
+    ]
+
+
+def expand(ranges: list[list[int]]) -> set[int]:
+    return {v for lo, hi in ranges for v in range(lo, hi + 1)}
+
+
+# ---------------------------------------------------------------------------
+# counter_checker: Maelstrom's three cases (test/maelstrom/workload/pn_counter_test.clj)
+
+
+def test_maelstrom_empty() -> None:
+    result = counter_checker([])
+    assert result["valid"] is True
+    assert result["errors"] == []
+    assert result["final_reads"] == []
+    assert result["acceptable"] == [[0, 0]]
+
+
+def test_maelstrom_definite() -> None:
+    history = completions(
+        ("ok", "add", 2, False),
+        ("ok", "add", 3, False),
+        ("ok", "read", 5, True),
+        ("ok", "read", 4, True),
+    )
+    result = counter_checker(history)
+    assert result["valid"] is False
+    assert result["errors"] == [4]
+    assert result["final_reads"] == [5, 4]
+    assert result["acceptable"] == [[5, 5]]
+
+
+def test_maelstrom_indefinite() -> None:
+    history = completions(
+        ("ok", "add", 10, False),
+        ("info", "add", 5, False),
+        ("info", "add", -1, False),
+        ("info", "add", -1, False),
+        ("ok", "read", 11, True),
+        ("ok", "read", 15, True),
+    )
+    result = counter_checker(history)
+    assert result["valid"] is False
+    assert result["errors"] == [11]
+    assert result["final_reads"] == [11, 15]
+    assert result["acceptable"] == [[8, 10], [13, 15]]
+
+
+def test_maelstrom_indefinite_with_invocations() -> None:
+    # The same case as our bench records it: every op invoked, then completed.
+    h = History()
+    h.add(0, 10)
+    h.add(1, 5, "info")
+    h.add(2, -1, "info")
+    h.add(3, -1, "info")
+    h.read(4, 11, final=True)
+    h.read(5, 15, final=True)
+    result = counter_checker(h.ops)
+    assert (result["valid"], result["errors"]) == (False, [11])
+    assert result["final_reads"] == [11, 15]
+    assert result["acceptable"] == [[8, 10], [13, 15]]
+    assert result["definite_sum"] == 10
+    assert result["indefinite_adds"] == 3
+    json.dumps(result)
+
+
+# ---------------------------------------------------------------------------
+# counter_checker: the acceptable set
+
+
+def test_adjacent_integer_ranges_merge() -> None:
+    # {1, 3} then shifted by 1: [1, 2] and [3, 4] hold every integer 1..4.
+    assert acceptable_counter_values(1, [2]) == [[1, 1], [3, 3]]
+    assert acceptable_counter_values(1, [2, 1]) == [[1, 4]]
+    assert acceptable_counter_values(0, [2, 2, 1]) == [[0, 5]]
+
+
+def test_ranges_with_a_gap_stay_apart() -> None:
+    assert acceptable_counter_values(0, [2]) == [[0, 0], [2, 2]]
+    assert acceptable_counter_values(0, [3, 3]) == [[0, 0], [3, 3], [6, 6]]
+    assert acceptable_counter_values(0, [0, 0]) == [[0, 0]]
+
+
+def test_info_add_without_completion_counts_as_info() -> None:
+    h = History()
+    h.add(0, 1)
+    h.invoke(1, "add", 5)  # never completes
+    h.read(2, 6, final=True)
+    h.read(3, 1, final=True)
+    result = counter_checker(h.ops)
+    assert result["acceptable"] == [[1, 1], [6, 6]]
+    assert result["valid"] is True
+    assert result["indefinite_adds"] == 1
+
+
+def test_fail_adds_do_not_count() -> None:
+    h = History()
+    h.add(0, 3)
+    h.add(1, 4, "fail")
+    h.read(2, 7, final=True)
+    result = counter_checker(h.ops)
+    assert result["acceptable"] == [[3, 3]]
+    assert result["errors"] == [7]
+
+
+def test_delta_comes_from_the_invocation() -> None:
+    # A completion need not repeat the delta; the invocation says what was asked.
+    h = History()
+    h.invoke(0, "add", 4)
+    h.complete(0, "ok", "add", None)
+    h.read(1, 4, final=True)
+    assert counter_checker(h.ops)["acceptable"] == [[4, 4]]
+
+
+def test_add_without_integer_delta_is_malformed() -> None:
+    h = History()
+    h.invoke(0, "add", "four")
+    h.complete(0, "ok", "add", None)
+    with pytest.raises(ValueError, match="no integer delta"):
+        counter_checker(h.ops)
+
+
+def test_only_final_ok_reads_are_checked() -> None:
+    h = History()
+    h.add(0, 2)
+    h.read(1, 99)  # not final: stale or wrong reads mid-test are allowed
+    h.read(2, 99, "fail", final=True)
+    h.read(3, 2, final=True)
+    result = counter_checker(h.ops)
+    assert result["valid"] is True
+    assert result["final_reads"] == [2]
+    assert result["warnings"] == ["1 of 2 final reads did not succeed and were not checked"]
+
+
+def test_final_reads_are_listed_in_completion_order() -> None:
+    h = History()
+    h.invoke(0, "read", final=True)
+    h.invoke(1, "read", final=True)
+    h.complete(1, "ok", "read", 1, final=True)
+    h.complete(0, "ok", "read", 0, final=True)
+    result = counter_checker(h.ops)
+    assert result["final_reads"] == [1, 0]
+    assert result["errors"] == [1]
+
+
+def test_nemesis_ops_are_ignored() -> None:
+    h = History()
+    h.invoke(NEMESIS, "add", 100)
+    h.complete(NEMESIS, "info", "add", 100)
+    h.add(0, 1)
+    h.read(1, 1, final=True)
+    assert counter_checker(h.ops)["acceptable"] == [[1, 1]]
+
+
+def test_no_successful_final_read_is_valid_with_a_warning() -> None:
+    h = History()
+    h.add(0, 2)
+    h.read(1, None, "info", final=True)
+    result = counter_checker(h.ops)
+    assert result["valid"] is True
+    assert result["warnings"] == ["no final read succeeded (1 attempted), so no read was checked"]
+    assert counter_checker([])["warnings"] == [
+        "no final read succeeded (0 attempted), so no read was checked"
+    ]
+
+
+def test_error_details() -> None:
+    h = History()
+    h.add(0, 10)
+    h.add(1, 5, "info")
+    h.add(2, -1, "info")
+    h.add(3, -1, "info")
+    h.read(4, 11, final=True)  # in the gap between [8, 10] and [13, 15]
+    h.read(5, 5, final=True)  # below everything
+    h.read(6, 17, final=True)  # above everything
+    h.read(7, "x", final=True)  # not even a number
+    result = counter_checker(h.ops)
+    assert result["errors"] == [11, 5, 17, "x"]
+    gap, low, high, junk = result["error_details"]
+    assert gap == {
+        "node": "n4",
+        "process": 4,
+        "value": 11,
+        "expected": [[8, 10], [13, 15]],
+        "nearest_below": 10,
+        "nearest_above": 13,
+        "reason": "read 11 falls between acceptable ranges: 1 too many for [8, 10], "
+        "or missing 2 for [13, 15]",
+    }
+    assert low["expected"] == [[8, 10]]
+    assert (low["nearest_below"], low["nearest_above"]) == (None, 8)
+    assert low["reason"] == "missing 3: read 5, lowest acceptable value is 8"
+    assert high["expected"] == [[13, 15]]
+    assert high["reason"] == "2 too many: read 17, highest acceptable value is 15"
+    assert junk["reason"] == "read value 'x' is not an integer"
+    json.dumps(result)
+
+
+_RNG = random.Random(7)
+
+
+@pytest.mark.parametrize(
+    "deltas",
+    [
+        pytest.param([_RNG.randint(-5, 4) for _ in range(10_000)], id="mixed"),
+        pytest.param([4] * 10_000, id="all-equal"),
+    ],
+)
+def test_many_info_adds_are_fast(deltas: list[int]) -> None:
+    h = History()
+    for i, delta in enumerate(deltas):
+        h.add(i, delta, "info")
+    h.read(len(deltas), sum(d for d in deltas if d > 0), final=True)
+    start = time.perf_counter()
+    result = counter_checker(h.ops)
+    assert time.perf_counter() - start < 1.0
+    assert result["valid"] is True
+    if len(set(deltas)) == 1:
+        assert len(result["acceptable"]) == len(deltas) + 1
+    else:
+        assert result["acceptable"] == [[sum(d for d in deltas if d < 0), result["final_reads"][0]]]
+
+
+def brute_force(definite: int, indefinite: list[int]) -> set[int]:
+    return {
+        definite + sum(subset)
+        for k in range(len(indefinite) + 1)
+        for subset in itertools.combinations(indefinite, k)
+    }
+
+
+outcomes = st.sampled_from(["ok", "info", "fail", "pending"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    adds=st.lists(st.tuples(st.integers(-6, 6), outcomes), max_size=9),
+    reads=st.lists(st.integers(-40, 40), max_size=4),
+)
+def test_acceptable_set_is_every_subset_sum(adds: list[tuple[int, str]], reads: list[int]) -> None:
+    h = History()
+    for process, (delta, outcome) in enumerate(adds):
+        if outcome == "pending":
+            h.invoke(process, "add", delta)
+        else:
+            h.add(process, delta, outcome)
+    for i, value in enumerate(reads):
+        h.read(100 + i, value, final=True)
+    result = counter_checker(h.ops)
+
+    definite = sum(d for d, o in adds if o == "ok")
+    expected = brute_force(definite, [d for d, o in adds if o in ("info", "pending")])
+    acceptable = result["acceptable"]
+    assert expand(acceptable) == expected
+    # Ranges are sorted, disjoint and never adjacent (else they would have merged).
+    assert all(a[1] + 1 < b[0] for a, b in itertools.pairwise(acceptable))
+    assert result["errors"] == [v for v in reads if v not in expected]
+    assert result["valid"] is all(v in expected for v in reads)
+
+
+# ---------------------------------------------------------------------------
+# read_lag
+
+
+def test_read_lag_zero() -> None:
+    h = History()
+    h.add(0, 3)
+    h.read(1, 3)
+    result = read_lag(h.ops)
+    assert result["valid"] is True
+    assert result["reads"] == 1
+    assert result["lag"] == {"count": 1, "min": 0, "median": 0, "p90": 0, "p99": 0, "max": 0}
+    assert result["lag_seconds"]["max"] == 0.0
+    assert result["lagging_reads"] == 0
+    assert result["worst"] is None
+    assert result["too_high"] == result["too_low"] == []
+
+
+def test_read_lag_positive() -> None:
+    h = History()
+    h.invoke(0, "add", 1, at=0.5)
+    h.complete(0, "ok", "add", 1, at=1)
+    h.invoke(0, "add", 2, at=1.5)
+    h.complete(0, "ok", "add", 2, at=2)
+    h.invoke(0, "add", 3, at=2.5)
+    h.complete(0, "ok", "add", 3, at=3)
+    h.invoke(1, "read", at=5)
+    h.complete(1, "ok", "read", 1, at=5.1, node="n1")
+    result = read_lag(h.ops)
+    assert result["valid"] is True
+    assert result["lag"]["max"] == 5  # knew 6, read 1
+    # It saw the first add at most; the total exceeds 1 since the second add's ack at 2 s.
+    assert result["lag_seconds"]["max"] == pytest.approx(3.0)
+    assert result["worst"] == {
+        "process": 1,
+        "node": "n1",
+        "value": 1,
+        "known": 6,
+        "lag": 5,
+        "lag_seconds": pytest.approx(3.0),
+        "time": 5 * SECOND,
+        "final": False,
+    }
+
+
+def test_read_lag_seconds_when_the_total_went_down_and_up() -> None:
+    # pn-counter: totals 0, 5, 0, 5. A read of 0 at 4 s matches the total as it
+    # was until the third ack (3 s), so it is 1 s old, not 3 s.
+    h = History()
+    for i, delta in enumerate([5, -5, 5]):
+        h.invoke(0, "add", delta, at=i + 0.5)
+        h.complete(0, "ok", "add", delta, at=i + 1)
+    h.invoke(1, "read", at=4)
+    h.complete(1, "ok", "read", 0, at=4.1)
+    result = read_lag(h.ops)
+    assert result["lag"]["max"] == 5
+    assert result["lag_seconds"]["max"] == pytest.approx(1.0)
+    assert result["valid"] is True  # 0 is within [-5, 10]
+
+
+def test_read_lag_below_every_acknowledged_total_counts_from_the_start() -> None:
+    h = History()
+    h.invoke(0, "add", -2, at=0.5)  # never completes
+    h.invoke(1, "add", 3, at=0.6)
+    h.complete(1, "ok", "add", 3, at=1)
+    h.invoke(2, "read", at=2)
+    h.complete(2, "ok", "read", -2, at=2.1)
+    result = read_lag(h.ops)
+    assert result["lag"]["max"] == 5
+    assert result["lag_seconds"]["max"] == pytest.approx(2.0)
+    assert result["valid"] is True
+
+
+def test_read_lag_concurrent_add_gives_negative_lag() -> None:
+    h = History()
+    h.invoke(0, "add", 4)
+    h.invoke(1, "read")
+    h.complete(1, "ok", "read", 4)
+    h.complete(0, "ok", "add", 4)
+    result = read_lag(h.ops)
+    assert result["lag"]["min"] == -4
+    assert result["lagging_reads"] == 0
+    assert result["valid"] is True
+
+
+def test_read_lag_too_high() -> None:
+    h = History()
+    h.add(0, 2)
+    h.add(1, 3, "fail")  # certainly did not happen
+    h.add(2, 1, "info")  # may have happened
+    h.read(3, 4)
+    h.read(4, 3)
+    h.add(5, 10)  # invoked after both reads completed
+    result = read_lag(h.ops)
+    assert result["valid"] is False
+    assert [(r["process"], r["value"], r["bound"]) for r in result["too_high"]] == [(3, 4, 3)]
+    assert result["too_high"][0]["node"] == "n3"
+    assert result["too_low"] == []
+
+
+def test_read_lag_too_low() -> None:
+    h = History()
+    h.add(0, 2)
+    h.read(1, -1)
+    result = read_lag(h.ops)
+    assert result["valid"] is False
+    assert [(r["value"], r["bound"]) for r in result["too_low"]] == [(-1, 0)]
+
+
+def test_read_lag_missed_decrement_is_not_too_high() -> None:
+    # Above the sum of all adds (1), but a counter that missed the -3 says 4.
+    h = History()
+    h.add(0, 4)
+    h.add(1, -3)
+    h.read(2, 4)
+    result = read_lag(h.ops)
+    assert result["valid"] is True
+    assert result["lag"]["min"] == -3
+
+
+def test_read_lag_summary_and_skips() -> None:
+    h = History()
+    h.add(0, 10)
+    for i, value in enumerate([10, 9, 8, 7, 0]):
+        h.read(i + 1, value)
+    h.read(9, "ten")  # not a number: skipped
+    h.read(10, None, "info")  # not ok: ignored
+    result = read_lag(h.ops)
+    assert result["skipped"] == 1
+    assert result["reads"] == 5
+    assert result["lag"] == {"count": 5, "min": 0, "median": 2, "p90": 10, "p99": 10, "max": 10}
+    assert result["lagging_reads"] == 4
+    assert result["worst"]["value"] == 0
+    json.dumps(result)
+
+
+def test_read_lag_empty() -> None:
+    result = read_lag([])
+    assert result["valid"] is True
+    assert result["lag"]["count"] == 0
+    assert result["lag"]["max"] is None
+
+
+# ---------------------------------------------------------------------------
+# stats, availability, net_stats
+
+
+def test_stats() -> None:
+    h = History()
+    h.add(0, 1)
+    h.add(1, 1, "fail")
+    h.add(2, 1, "info")
+    h.invoke(3, "add", 1)  # never completes: counts as info
+    h.read(4, 1)
+    h.invoke(NEMESIS, "start-partition")
+    h.complete(NEMESIS, "info", "start-partition")
+    result = stats(h.ops)
+    assert result == {
+        "valid": True,
+        "count": 5,
+        "ok_count": 2,
+        "fail_count": 1,
+        "info_count": 2,
+        "by_f": {
+            "add": {"valid": True, "count": 4, "ok_count": 1, "fail_count": 1, "info_count": 2},
+            "read": {"valid": True, "count": 1, "ok_count": 1, "fail_count": 0, "info_count": 0},
+        },
+    }
+
+
+def test_stats_invalid_when_an_f_never_succeeds() -> None:
+    h = History()
+    h.add(0, 1)
+    h.read(1, None, "fail")
+    result = stats(h.ops)
+    assert result["valid"] is False
+    assert result["by_f"]["read"]["valid"] is False
+    assert stats([])["valid"] is True
+
+
+def test_availability() -> None:
+    h = History()
+    h.add(0, 1)
+    h.add(1, 1)
+    h.add(2, 1, "fail")
+    h.invoke(3, "read")  # never completes
+    h.invoke(NEMESIS, "start-partition")
+    h.complete(NEMESIS, "ok", "start-partition")
+    assert availability(h.ops, None) == {
+        "valid": True,
+        "ok_fraction": 0.5,
+        "ok_count": 2,
+        "invoke_count": 4,
+        "target": None,
+    }
+    assert availability(h.ops, "total")["valid"] is False
+    assert availability(h.ops, 0.5)["valid"] is True
+    assert availability(h.ops, 0.51)["valid"] is False
+    assert availability(h.ops, 0)["valid"] is True
+
+
+def test_availability_total_and_empty() -> None:
+    h = History()
+    h.add(0, 1)
+    assert availability(h.ops, "total")["valid"] is True
+    assert availability([], "total") == {
+        "valid": True,
+        "ok_fraction": 1.0,
+        "ok_count": 0,
+        "invoke_count": 0,
+        "target": "total",
+    }
+
+
+@pytest.mark.parametrize("target", ["most", 1.5, -0.1, True])
+def test_availability_rejects_unknown_targets(target: Any) -> None:
+    with pytest.raises(ValueError, match="availability target"):
+        availability([], target)
+
+
+def test_net_stats() -> None:
+    counts = {
+        "all": {"send_count": 100, "recv_count": 90, "msg_count": 100},
+        "clients": {"send_count": 8, "recv_count": 8, "msg_count": 8},
+        "servers": {"send_count": 92, "recv_count": 82, "msg_count": 92},
+    }
+    h = History()
+    for i in range(4):
+        h.add(i, 1)
+    h.invoke(NEMESIS, "start-partition")
+    h.complete(NEMESIS, "info", "start-partition")
+    result = net_stats(counts, h.ops)
+    assert result["valid"] is True
+    assert result["all"] == {
+        "send_count": 100,
+        "recv_count": 90,
+        "msg_count": 100,
+        "msgs_per_op": 25,
+    }
+    assert result["clients"]["msgs_per_op"] == 2
+    assert result["servers"]["msgs_per_op"] == 23
+    assert "msgs_per_op" not in counts["all"]  # the input is left alone
+    json.dumps(result)
+
+
+def test_net_stats_without_operations() -> None:
+    zero = {"send_count": 0, "recv_count": 0, "msg_count": 0}
+    result = net_stats({"all": zero, "clients": zero, "servers": zero}, [])
+    assert result == {"valid": True, "all": zero, "clients": zero, "servers": zero}
+    with pytest.raises(ValueError, match="servers"):
+        net_stats({"all": zero, "clients": zero}, [])
+
+
+# ---------------------------------------------------------------------------
+# echo
+
+
+def echo(h: History, process: int, sent: Any, reply: Any, outcome: str = "ok", **kw: Any) -> None:
+    h.invoke(process, "echo", sent)
+    h.complete(process, outcome, "echo", reply, node="n0", **kw)
+
+
+def test_echo_valid() -> None:
+    h = History()
+    echo(h, 0, "Please echo 1", {"type": "echo_ok", "echo": "Please echo 1", "in_reply_to": 1})
+    echo(h, 1, {"a": [1, 2]}, {"type": "echo_ok", "echo": {"a": [1, 2]}})
+    echo(h, 2, "lost", None, "info", error="timeout")
+    h.invoke(3, "echo", "never answered")
+    result = echo_checker(h.ops)
+    assert result == {"valid": True, "errors": [], "ok_count": 2, "indeterminate": 2}
+
+
+def test_echo_errors() -> None:
+    h = History()
+    echo(h, 0, "hello", {"type": "echo_ok", "echo": "goodbye"})
+    echo(h, 1, 1, {"type": "echo_ok", "echo": True})
+    echo(h, 2, "hello", {"type": "echo_ok"})
+    echo(h, 3, "hello", "hello", "fail", error=[11, "temporarily unavailable"])
+    result = echo_checker(h.ops)
+    assert result["valid"] is False
+    reasons = [(e["process"], e["received"], e["reason"]) for e in result["errors"]]
+    assert reasons == [
+        (0, "goodbye", "reply echoed a different value"),
+        (1, True, "reply echoed a different value"),
+        (2, {"type": "echo_ok"}, "reply has no 'echo' field"),
+        (3, [11, "temporarily unavailable"], "echo failed: [11, 'temporarily unavailable']"),
+    ]
+    assert result["errors"][0]["expected"] == "hello"
+    assert result["errors"][0]["node"] == "n0"
+    json.dumps(result)
+
+
+# ---------------------------------------------------------------------------
+# compose
+
+
+def test_compose() -> None:
+    assert compose({}) is True
+    assert compose({"a": {"valid": True}, "b": {"valid": True}}) is True
+    assert compose({"a": {"valid": True}, "b": {"valid": "unknown"}}) == "unknown"
+    assert compose({"a": {"valid": False}, "b": {"valid": "unknown"}}) is False
+    assert merge_valid(["unknown", False, True]) is False
+
+
+def test_compose_rejects_garbage() -> None:
+    with pytest.raises(ValueError, match="no 'valid' key"):
+        compose({"a": {}})
+    with pytest.raises(ValueError, match="not a validity"):
+        compose({"a": {"valid": 1}})

@@ -1,0 +1,1 @@
+"""Node programs the tests run: deliberately broken counters and misbehaving nodes."""
