@@ -25,8 +25,13 @@ def build() -> Node:
         try:
             await node.rpc(
                 "seq-kv",
-                {"type": "cas", "key": key, "from": value, "to": value + delta,
-                 "create_if_not_exists": True},
+                {
+                    "type": "cas",
+                    "key": key,
+                    "from": value,
+                    "to": value + delta,
+                    "create_if_not_exists": True,
+                },
                 timeout=0.002,
             )
             return {"type": "add_ok"}

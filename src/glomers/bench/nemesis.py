@@ -129,6 +129,7 @@ class Nemesis:
         *,
         interval: float = 10.0,
         loss_rate: float = 0.5,
+        down_time: tuple[float, float] = DOWN_TIME,
     ) -> None:
         unknown = set(faults) - set(FAULTS)
         if unknown:
@@ -143,6 +144,7 @@ class Nemesis:
         self.clock = clock
         self.interval = interval
         self.loss_rate = loss_rate
+        self.down_time = down_time
         self.active: set[str] = set()  # partition, loss, slow while in effect
         self._recoveries: dict[str, asyncio.Task[None]] = {}
 
@@ -249,7 +251,7 @@ class Nemesis:
         return f"restarted {node}"
 
     def _later(self, node: str, f: str, action: Callable[[str], Awaitable[Any]]) -> None:
-        delay = self.rng.uniform(*DOWN_TIME)
+        delay = self.rng.uniform(*self.down_time)
 
         async def recover() -> None:
             await self.clock.sleep(delay)

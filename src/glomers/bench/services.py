@@ -320,8 +320,6 @@ class PersistentKV:
             return NotImplemented
         return self._map.same(other._map, lambda a, b: _equal(a[1], b[1]))
 
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"PersistentKV({dict((_render(k), v) for k, v in self.items())!r})"
 
@@ -390,8 +388,6 @@ class PersistentLWWKV:
             other._map, lambda a, b: a[1] == b[1] and _equal(a[2], b[2])
         )
 
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"PersistentLWWKV(clock={self._clock}, {dict(self.items())!r})"
 
@@ -416,8 +412,6 @@ class PersistentTSO:
         if not isinstance(other, PersistentTSO):
             return NotImplemented
         return self._ts == other._ts
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"PersistentTSO({self._ts})"

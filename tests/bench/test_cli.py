@@ -1,0 +1,345 @@
+"""``glomers test`` end to end: real node processes, real time, the store, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glomers.bench.clock import LoopClock
+from glomers.bench.core import TestOptions, TestRun
+from glomers.bench.net import Network
+from glomers.bench.process import ProcessHost, kill_all
+
+NODES = Path(__file__).resolve().parent.parent / "nodes"
+PY = sys.executable
+
+
+def glomers_test(
+    tmp_path: Path, *args: str, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
+    store = tmp_path / "store"
+    done = subprocess.run(
+        [PY, "-m", "glomers", "test", "--store", str(store), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    results_file = store / "latest" / "results.json"
+    results = json.loads(results_file.read_text()) if results_file.exists() else None
+    return done, results
+
+
+def leftovers(marker: str) -> list[str]:
+    """Command lines of live processes that carry ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_project_counter_passes_the_standard_run(tmp_path: Path) -> None:
+    done, results = glomers_test(
+        tmp_path,
+        *[
+            "-w",
+            "g-counter",
+            "--node-count",
+            "3",
+            "--rate",
+            "100",
+            "--time-limit",
+            "5",
+            "--nemesis",
+            "partition",
+        ],
+        *["--nemesis-interval", "1", "--recovery-time", "1", "--seed", "11"],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results is not None
+    assert results["valid"] is True
+    assert results["seed"] == 11
+    assert results["flags"]["nemesis"] == ["partition"]
+    for key in ("workload", "stats", "availability", "net", "read_lag"):
+        assert results[key]["valid"] is True, key
+    for part in ("all", "clients", "servers"):
+        assert {"send_count", "recv_count", "msg_count", "msgs_per_op"} <= set(results["net"][part])
+    assert results["workload"]["final_reads"] == [results["workload"]["acceptable"][0][0]] * 3
+    run_dir = tmp_path / "store" / "latest"
+    assert (tmp_path / "store" / "g-counter" / "latest").resolve() == run_dir.resolve()
+    history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
+    assert {"process", "type", "f", "value", "time"} <= set(history[0])
+    assert any(op["process"] == "nemesis" for op in history)
+    assert sum(1 for op in history if op.get("final") and op["type"] == "ok") == 3
+    assert sorted(p.name for p in (run_dir / "node-logs").iterdir()) == [
+        "n0.log",
+        "n1.log",
+        "n2.log",
+    ]
+    assert "seed 11" in done.stderr
+    assert "Valid" in done.stdout
+
+
+def test_pn_counter_default_passes(tmp_path: Path) -> None:
+    done, results = glomers_test(
+        tmp_path,
+        *[
+            "-w",
+            "pn-counter",
+            "--node-count",
+            "2",
+            "--rate",
+            "50",
+            "--time-limit",
+            "3",
+            "--recovery-time",
+            "1",
+        ],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results is not None
+    assert results["valid"] is True
+    assert any(
+        json.loads(line)["value"] < 0
+        for line in (tmp_path / "store/latest/history.jsonl").read_text().splitlines()
+        if '"add"' in line and '"invoke"' in line
+    )
+
+
+@pytest.mark.parametrize(
+    ("node", "extra", "reason"),
+    [
+        ("lost_update_counter.py", [], "missing"),
+        ("double_count_counter.py", ["--latency", "10"], "too many"),
+        ("stale_read_counter.py", [], "missing"),
+    ],
+)
+def test_broken_counters_are_caught(
+    tmp_path: Path, node: str, extra: list[str], reason: str
+) -> None:
+    done, results = glomers_test(
+        tmp_path,
+        *[
+            "-w",
+            "g-counter",
+            "--node-count",
+            "3",
+            "--rate",
+            "100",
+            "--time-limit",
+            "3",
+            "--recovery-time",
+            "1",
+        ],
+        *extra,
+        "--bin",
+        PY,
+        str(NODES / node),
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert results is not None
+    assert results["valid"] is False
+    assert results["workload"]["valid"] is False
+    assert "INVALID" in done.stdout
+    assert "workload is invalid" in done.stdout
+    assert reason in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("exit-at-start", ["crashed with exit status 3", "cannot start: no configuration"]),
+        ("not-json", ["not well-formed JSON", "handling echo", "intended for STDERR"]),
+        ("malformed", ["Malformed network message", "no `dest`"]),
+        ("unknown-dest", ["'n99'", "no node, client or service"]),
+        ("flood", ["flooded STDOUT"]),
+        ("crash", ["crashed with exit status 7", "about to crash"]),
+    ],
+)
+def test_misbehaving_nodes_are_reported_precisely(
+    tmp_path: Path, mode: str, expected: list[str]
+) -> None:
+    marker = f"marker-{uuid.uuid4().hex}"
+    started = time.monotonic()
+    done, results = glomers_test(
+        tmp_path,
+        *["-w", "echo", "--node-count", "2", "--rate", "50", "--time-limit", "20"],
+        "--bin",
+        PY,
+        str(NODES / "misbehave.py"),
+        mode,
+        marker,
+    )
+    assert time.monotonic() - started < 60
+    assert done.returncode == 254, done.stdout + done.stderr
+    for fragment in expected:
+        assert fragment in done.stdout, (fragment, done.stdout)
+    assert "misbehaving node, mode" in done.stdout, "the node's stderr tail is shown"
+    assert results is not None
+    assert results["valid"] == "unknown"
+    assert expected[0] in results["error"]
+    assert leftovers(marker) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: str(d / "missing-node"), "no such file"),
+        (lambda d: str(d / "not-executable"), "is not executable"),
+        (lambda d: str(d), "is a directory"),
+    ],
+)
+def test_unusable_binary_is_reported(tmp_path: Path, make: Any, expected: str) -> None:
+    (tmp_path / "not-executable").write_text("#!/bin/sh\n")
+    done, results = glomers_test(
+        tmp_path, "-w", "echo", "--time-limit", "5", "--bin", make(tmp_path)
+    )
+    assert done.returncode == 254
+    assert expected in done.stdout
+    assert results is not None
+    assert results["valid"] == "unknown"
+
+
+def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
+    marker = f"marker-{uuid.uuid4().hex}"
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "glomers",
+            "test",
+            "--store",
+            str(tmp_path / "store"),
+            *["-w", "echo", "--node-count", "3", "--rate", "20", "--time-limit", "60"],
+            "--bin",
+            PY,
+            str(NODES / "misbehave.py"),
+            "spawn",
+            marker,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if len(leftovers(marker)) >= 6:  # 3 nodes and their 3 grandchildren
+                break
+            time.sleep(0.1)
+        assert len(leftovers(marker)) >= 6
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert leftovers(marker) == []
+    results = json.loads((tmp_path / "store/latest/results.json").read_text())
+    assert results["valid"] == "unknown"
+    assert "interrupted" in results["error"]
+    assert "Traceback" not in err
+
+
+def test_help_explains_every_flag() -> None:
+    done = subprocess.run(
+        [PY, "-m", "glomers", "test", "--help"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for flag in (
+        "--workload",
+        "--bin",
+        "--node-count",
+        "--time-limit",
+        "--rate",
+        "--concurrency",
+        "--latency",
+        "--latency-dist",
+        "--nemesis",
+        "--nemesis-interval",
+        "--availability",
+        "--log-stderr",
+        "--log-net-send",
+        "--log-net-recv",
+        "--seed",
+        "--recovery-time",
+        "--store",
+        "--loss-rate",
+    ):
+        assert flag in text, flag
+    assert "(default: 60.0)" in text
+    assert "(default: 1n)" in text
+
+
+def test_bad_flags_are_refused_clearly() -> None:
+    done = subprocess.run(
+        [PY, "-m", "glomers", "test", "--nemesis", "partition,meteor"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "unknown fault meteor" in done.stderr
+
+
+async def test_node_that_never_answers_init(tmp_path: Path) -> None:
+    marker = f"marker-{uuid.uuid4().hex}"
+    argv = [PY, str(NODES / "misbehave.py"), "silent", marker]
+
+    def make_host(node: str, net: Network, on_fault: Any) -> ProcessHost:
+        return ProcessHost(node, argv, net, tmp_path / f"{node}.log", on_fault)
+
+    opts = TestOptions(workload="echo", nodes=["n0", "n1"], concurrency=2, init_timeout=1.0)
+    started = time.monotonic()
+    outcome = await TestRun(opts, make_host, LoopClock()).run()
+    assert time.monotonic() - started < 15
+    assert outcome.exit_code == 254
+    assert "did not respond within 1 s" in outcome.results["error"]
+    assert "misbehaving node, mode silent" in outcome.results["error"]
+    kill_all()
+    assert leftovers(marker) == []
+
+
+def test_project_counter_survives_every_fault(tmp_path: Path) -> None:
+    done, results = glomers_test(
+        tmp_path,
+        *[
+            "-w",
+            "g-counter",
+            "--node-count",
+            "3",
+            "--rate",
+            "100",
+            "--time-limit",
+            "6",
+            "--latency",
+            "10",
+        ],
+        *["--nemesis", "partition,kill,pause,loss,slow", "--nemesis-interval", "0.7"],
+        *["--recovery-time", "2", "--seed", "3"],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results is not None
+    assert results["valid"] is True
+    history = (tmp_path / "store/latest/history.jsonl").read_text()
+    for f in ('"kill"', '"start"', '"pause"', '"resume"'):
+        assert f in history, f
+    finals = results["workload"]["final_reads"]
+    assert len(finals) == 3
+    assert len(set(finals)) == 1

@@ -1,0 +1,177 @@
+"""The simulated network on a hand-driven clock: latency, ordering, faults, stats."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from glomers.bench.net import Latency, Network, UnknownNode
+
+
+@dataclass
+class FakeTimer:
+    when: float
+    fn: Callable[[], None]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when told to, firing due timers in order."""
+
+    t: float = 0.0
+    timers: list[FakeTimer] = field(default_factory=list)
+
+    def now(self) -> float:
+        return self.t
+
+    def call_at(self, when: float, fn: Callable[[], None]) -> FakeTimer:
+        timer = FakeTimer(when, fn)
+        self.timers.append(timer)
+        return timer
+
+    def advance(self, dt: float) -> None:
+        end = self.t + dt
+        while True:
+            due = [t for t in self.timers if not t.cancelled and t.when <= end]
+            if not due:
+                break
+            timer = min(due, key=lambda t: t.when)
+            self.timers.remove(timer)
+            self.t = max(self.t, timer.when)
+            timer.fn()
+        self.t = end
+
+
+def make_net(
+    latency: Latency | None = None, seed: int = 1, **kw: Any
+) -> tuple[Network, FakeClock, dict[str, list[tuple[float, dict[str, Any]]]]]:
+    clock = FakeClock()
+    net = Network(clock, random.Random(seed), latency, **kw)
+    inbox: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+    for node in ("n0", "n1", "n2", "c0", "seq-kv"):
+        inbox[node] = []
+        net.add(node, lambda m, node=node: inbox[node].append((clock.t, m)))  # type: ignore[misc]
+    return net, clock, inbox
+
+
+def msg(src: str, dest: str, n: int = 0) -> dict[str, Any]:
+    return {"src": src, "dest": dest, "body": {"type": "x", "n": n}}
+
+
+def test_constant_latency_and_zero_for_clients() -> None:
+    net, clock, inbox = make_net(Latency(100, "constant"))
+    net.send(msg("n0", "n1"))
+    net.send(msg("c0", "n1"))
+    net.send(msg("n1", "c0"))
+    clock.advance(0.0)
+    assert [t for t, _ in inbox["n1"]] == [0.0]
+    assert [t for t, _ in inbox["c0"]] == [0.0]
+    clock.advance(0.2)
+    assert [t for t, _ in inbox["n1"]] == [0.0, 0.1]
+
+
+def test_latency_distributions() -> None:
+    rng = random.Random(3)
+    uniform = [Latency(50, "uniform").draw(rng) for _ in range(5000)]
+    assert min(uniform) == 0 and max(uniform) == 100
+    assert all(x == int(x) for x in uniform)
+    assert abs(statistics.mean(uniform) - 50) < 3
+    expo = [Latency(50, "exponential").draw(rng) for _ in range(5000)]
+    assert abs(statistics.mean(expo) - 49.5) < 4  # truncation to whole ms shaves 0.5
+    assert max(expo) > 200
+    assert Latency(0, "exponential").draw(rng) == 0
+
+
+def test_delivery_by_deadline_reorders() -> None:
+    net, clock, inbox = make_net(Latency(30, "exponential"), seed=5)
+    for i in range(200):
+        net.send(msg("n0", "n1", i))
+    clock.advance(10.0)
+    order = [m["body"]["n"] for _, m in inbox["n1"]]
+    assert sorted(order) == list(range(200))
+    assert order != sorted(order), "exponential latency reorders messages"
+    times = [t for t, _ in inbox["n1"]]
+    assert times == sorted(times)
+
+
+def test_equal_deadlines_keep_send_order() -> None:
+    net, clock, inbox = make_net(Latency(10, "constant"))
+    for i in range(50):
+        net.send(msg("n0", "n1", i))
+    clock.advance(1.0)
+    assert [m["body"]["n"] for _, m in inbox["n1"]] == list(range(50))
+
+
+def test_partition_is_per_receiver_and_checked_at_delivery() -> None:
+    net, clock, inbox = make_net(Latency(100))
+    net.send(msg("n0", "n1", 1))  # in flight when the partition starts: dropped
+    net.partition({"n1": frozenset({"n0"})})
+    net.send(msg("n1", "n0", 2))  # n0 holds no grudge: delivered
+    net.send(msg("n0", "seq-kv", 3))
+    clock.advance(0.2)
+    assert inbox["n1"] == []
+    assert [m["body"]["n"] for _, m in inbox["n0"]] == [2]
+    assert [m["body"]["n"] for _, m in inbox["seq-kv"]] == [3]
+    net.heal()
+    net.send(msg("n0", "n1", 4))
+    clock.advance(0.2)
+    assert [m["body"]["n"] for _, m in inbox["n1"]] == [4]
+
+
+def test_loss_spares_clients_and_slow_multiplies_latency() -> None:
+    net, clock, inbox = make_net(Latency(10))
+    net.loss = 0.5
+    for i in range(1000):
+        net.send(msg("n0", "n1", i))
+        net.send(msg("c0", "n1", i))
+    clock.advance(1.0)
+    from_node = sum(1 for _, m in inbox["n1"] if m["src"] == "n0")
+    from_client = sum(1 for _, m in inbox["n1"] if m["src"] == "c0")
+    assert from_client == 1000
+    assert 400 < from_node < 600
+    net.heal()
+    net.slow = True
+    net.send(msg("n0", "n2"))
+    clock.advance(0.05)
+    assert inbox["n2"] == []
+    clock.advance(0.1)
+    assert [round(t, 3) for t, _ in inbox["n2"]] == [1.1]
+
+
+def test_stats_and_journal() -> None:
+    events: list[tuple[str, int]] = []
+    net, clock, _ = make_net(Latency(5), journal=lambda e, t, i, m: events.append((e, i)))
+    net.send(msg("c0", "n0"))
+    net.send(msg("n0", "c0"))
+    net.send(msg("n0", "seq-kv"))
+    net.partition({"n1": frozenset({"n0"})})
+    net.send(msg("n0", "n1"))  # sent, never received
+    clock.advance(1.0)
+    stats = net.stats.as_dict()
+    assert stats["all"] == {"send_count": 4, "recv_count": 3, "msg_count": 4}
+    assert stats["clients"] == {"send_count": 2, "recv_count": 2, "msg_count": 2}
+    assert stats["servers"] == {"send_count": 2, "recv_count": 1, "msg_count": 2}
+    assert [e for e, _ in events].count("send") == 4
+    assert [i for e, i in events if e == "recv"] == [0, 1, 2]
+
+
+def test_unknown_and_retired_ids() -> None:
+    net, clock, inbox = make_net()
+    with pytest.raises(UnknownNode, match="n9"):
+        net.send(msg("n0", "n9"))
+    with pytest.raises(UnknownNode, match="src"):
+        net.send(msg("n9", "n0"))
+    net.remove("c0")
+    net.send(msg("n0", "c0"))  # a late reply to a closed client: lost, not an error
+    clock.advance(1.0)
+    assert inbox["c0"] == []
+    assert "c0" in net
