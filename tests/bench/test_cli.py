@@ -343,3 +343,29 @@ def test_project_counter_survives_every_fault(tmp_path: Path) -> None:
     finals = results["workload"]["final_reads"]
     assert len(finals) == 3
     assert len(set(finals)) == 1
+
+
+def test_node_arguments_anywhere_or_after_double_dash() -> None:
+    from glomers.bench.cli import node_argv, parse_test_args
+
+    args = parse_test_args(
+        [
+            "-w",
+            "echo",
+            "--bin",
+            "./node",
+            "a",
+            "--time-limit",
+            "5",
+            "b",
+            "--",
+            "--verbose",
+            "-n",
+            "3",
+        ]
+    )
+    assert args.args == ["a", "b", "--verbose", "-n", "3"]
+    assert args.time_limit == 5.0
+    assert node_argv(args) == ["./node", "a", "b", "--verbose", "-n", "3"]
+    default = parse_test_args(["-w", "pn-counter"])
+    assert node_argv(default) == [PY, "-m", "glomers.counter", "--pn"]

@@ -304,7 +304,7 @@ def test_the_map_agrees_with_a_naive_model(writes: list[tuple[Any, int]], probe:
 
 
 def test_keys_whose_hashes_collide() -> None:
-    # Python hashes n and n + (2**61 - 1) alike; more of them than fit in a bucket.
+    # Python hashes n and n + (2**61 - 1) alike, yet they are different keys.
     keys = [5 + j * (2**61 - 1) for j in range(80)] + [-1, -2]
     assert len({hash(k) for k in keys}) == 2
     state = PersistentKV()

@@ -268,6 +268,17 @@ async def run_test(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def parse_test_args(argv: list[str]) -> argparse.Namespace:
+    """Flags anywhere; arguments for the node anywhere, or all after ``--``."""
+    tail: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, tail = argv[:cut], argv[cut + 1 :]
+    args = test_parser().parse_intermixed_args(argv)
+    args.args = [*args.args, *tail]
+    return args
+
+
 COMMANDS = {"test": "run a test against a node program"}
 
 
@@ -286,8 +297,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         top.parse_args(argv[:1])
         return
-    # Sub-commands parse on their own, so that node arguments may come anywhere.
-    args = test_parser().parse_intermixed_args(argv[1:])
+    args = parse_test_args(argv[1:])
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )

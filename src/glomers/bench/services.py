@@ -27,6 +27,8 @@ import random
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any, Final, Generic, Protocol, Self, TypeVar, final
 
+from pyrsistent import PMap, pmap
+
 from glomers.errors import ErrorCode
 
 __all__ = [
@@ -123,104 +125,20 @@ def _render(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------
-# A small persistent hash map
+# Persistent maps
 #
 # seq-kv keeps 32 states alive, so copying a whole dict per write would cost
-# O(keys) each time. This is a hash trie of 32-way tuples whose leaves are
-# small dicts: a write copies one path of tuples and one small dict.
+# O(keys) each time; a persistent map copies only the path to the changed entry.
 
-_BITS: Final = 5
-_WIDTH: Final = 1 << _BITS
-_SLOT: Final = _WIDTH - 1
-_HASH_BITS: Final = 64
-_HASH_MASK: Final = (1 << _HASH_BITS) - 1
-_BUCKET_MAX: Final = 32
-
-_Node = dict[Hashable, Any] | tuple[Any, ...]
+_Entries = PMap[Hashable, Any]
+_EMPTY: Final[_Entries] = pmap()
 
 
-def _split(bucket: dict[Hashable, Any], shift: int) -> tuple[Any, ...]:
-    slots: list[dict[Hashable, Any] | None] = [None] * _WIDTH
-    for key, value in bucket.items():
-        i = ((hash(key) & _HASH_MASK) >> shift) & _SLOT
-        slot = slots[i]
-        if slot is None:
-            slots[i] = slot = {}
-        slot[key] = value
-    deeper = shift + _BITS
-    return tuple(
-        _split(s, deeper) if s is not None and len(s) > _BUCKET_MAX and deeper < _HASH_BITS else s
-        for s in slots
+def _same(a: _Entries, b: _Entries, same_entry: Callable[[Any, Any], bool]) -> bool:
+    """Whether both maps hold the same keys with entries ``same_entry`` deems equal."""
+    return len(a) == len(b) and all(
+        key in b and same_entry(mine, b[key]) for key, mine in a.iteritems()
     )
-
-
-def _assoc(node: _Node, key: Hashable, value: Any, h: int, shift: int) -> tuple[_Node, bool]:
-    if isinstance(node, dict):
-        bucket = node.copy()
-        added = key not in bucket
-        bucket[key] = value
-        # Once the hash bits are used up, colliding keys can only share a bucket.
-        if added and len(bucket) > _BUCKET_MAX and shift < _HASH_BITS:
-            return _split(bucket, shift), True
-        return bucket, added
-    i = (h >> shift) & _SLOT
-    child = node[i]
-    if child is None:
-        new_child: _Node = {key: value}
-        added = True
-    else:
-        new_child, added = _assoc(child, key, value, h, shift + _BITS)
-    copy = list(node)
-    copy[i] = new_child
-    return tuple(copy), added
-
-
-@final
-class _PMap:
-    """An immutable map from hashable keys; ``assoc`` returns a new map."""
-
-    __slots__ = ("_root", "_size")
-
-    def __init__(self, root: _Node | None = None, size: int = 0) -> None:
-        self._root: _Node = {} if root is None else root
-        self._size = size
-
-    def __len__(self) -> int:
-        return self._size
-
-    def get(self, key: Hashable) -> Any:
-        """The value of ``key``, or None when absent."""
-        node = self._root
-        h = hash(key) & _HASH_MASK
-        while isinstance(node, tuple):
-            node = node[h & _SLOT]
-            if node is None:
-                return None
-            h >>= _BITS
-        return node.get(key)
-
-    def assoc(self, key: Hashable, value: Any) -> _PMap:
-        root, added = _assoc(self._root, key, value, hash(key) & _HASH_MASK, 0)
-        return _PMap(root, self._size + added)
-
-    def items(self) -> Iterator[tuple[Hashable, Any]]:
-        stack = [self._root]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                yield from node.items()
-            else:
-                stack.extend(child for child in node if child is not None)
-
-    def same(self, other: _PMap, same_value: Callable[[Any, Any], bool]) -> bool:
-        """Whether both maps hold the same keys with values ``same_value`` deems equal."""
-        if len(self) != len(other):
-            return False
-        for key, mine in self.items():
-            theirs = other.get(key)
-            if theirs is None or not same_value(mine, theirs):
-                return False
-        return True
 
 
 # ---------------------------------------------------------------------------
@@ -277,9 +195,9 @@ class PersistentKV:
 
     __slots__ = ("_map",)
 
-    def __init__(self, _map: _PMap | None = None) -> None:
+    def __init__(self, _map: _Entries = _EMPTY) -> None:
         # Entries are canonical key -> (key as first written, value).
-        self._map = _PMap() if _map is None else _map
+        self._map = _map
 
     def handle(self, body: Mapping[str, Any]) -> tuple[PersistentKV, Reply]:
         """Answer read, write or cas."""
@@ -306,11 +224,11 @@ class PersistentKV:
     def _put(self, ckey: Hashable, key: Any, entry: Any, value: Any) -> PersistentKV:
         if entry is not None and _equal(entry[1], value):
             return self  # an equal map is the same state to Maelstrom
-        return PersistentKV(self._map.assoc(ckey, (key if entry is None else entry[0], value)))
+        return PersistentKV(self._map.set(ckey, (key if entry is None else entry[0], value)))
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         """The (key, value) pairs, in no particular order."""
-        return (entry for _, entry in self._map.items())
+        return iter(self._map.itervalues())
 
     def __len__(self) -> int:
         return len(self._map)
@@ -318,7 +236,7 @@ class PersistentKV:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PersistentKV):
             return NotImplemented
-        return self._map.same(other._map, lambda a, b: _equal(a[1], b[1]))
+        return _same(self._map, other._map, lambda a, b: _equal(a[1], b[1]))
 
     def __repr__(self) -> str:
         return f"PersistentKV({dict((_render(k), v) for k, v in self.items())!r})"
@@ -335,10 +253,10 @@ class PersistentLWWKV:
 
     __slots__ = ("_clock", "_map")
 
-    def __init__(self, clock: int = 0, _map: _PMap | None = None) -> None:
+    def __init__(self, clock: int = 0, _map: _Entries = _EMPTY) -> None:
         self._clock = clock
         # Entries are canonical key -> (key, timestamp, value).
-        self._map = _PMap() if _map is None else _map
+        self._map = _map
 
     @property
     def clock(self) -> int:
@@ -364,28 +282,26 @@ class PersistentLWWKV:
         return self._put(ckey, key, body["to"]), {"type": "cas_ok"}
 
     def _put(self, ckey: Hashable, key: Any, value: Any) -> PersistentLWWKV:
-        return PersistentLWWKV(self._clock + 1, self._map.assoc(ckey, (key, self._clock, value)))
+        return PersistentLWWKV(self._clock + 1, self._map.set(ckey, (key, self._clock, value)))
 
     def merge(self, other: PersistentLWWKV) -> PersistentLWWKV:
         """Both maps combined: the later timestamp wins a key, ``self`` wins ties."""
         if other is self:
             return self
-        merged = self._map
-        for ckey, theirs in other._map.items():
-            mine = merged.get(ckey)
-            if mine is None or mine[1] < theirs[1]:
-                merged = merged.assoc(ckey, theirs)
+        merged = self._map.update_with(
+            lambda mine, theirs: theirs if mine[1] < theirs[1] else mine, other._map
+        )
         return PersistentLWWKV(max(self._clock, other._clock), merged)
 
     def items(self) -> Iterator[tuple[Any, tuple[int, Any]]]:
         """(key, (timestamp, value)) pairs, in no particular order."""
-        return ((key, (ts, value)) for _, (key, ts, value) in self._map.items())
+        return ((key, (ts, value)) for key, ts, value in self._map.itervalues())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PersistentLWWKV):
             return NotImplemented
-        return self._clock == other._clock and self._map.same(
-            other._map, lambda a, b: a[1] == b[1] and _equal(a[2], b[2])
+        return self._clock == other._clock and _same(
+            self._map, other._map, lambda a, b: a[1] == b[1] and _equal(a[2], b[2])
         )
 
     def __repr__(self) -> str:
