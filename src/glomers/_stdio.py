@@ -163,7 +163,8 @@ async def _read_file(
     splitter.end()
 
 
-def _new_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+def new_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop to run on: uvloop's when installed and not turned off."""
     choice = os.environ.get("GLOMERS_LOOP", choice) if choice == "auto" else choice
     if choice == "asyncio":
         return None
@@ -190,7 +191,7 @@ def run_stdio(node: Node, loop: str = "auto") -> None:
         logging.basicConfig(
             stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
         )
-    factory = _new_loop_factory(loop)
+    factory = new_loop_factory(loop)
     real_stdout = sys.stdout
     sys.stdout = sys.stderr
     try:

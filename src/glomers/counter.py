@@ -1,35 +1,51 @@
 """A stateless counter on seq-kv for Maelstrom's g-counter and pn-counter workloads.
 
-Each node owns the seq-kv key ``counter-<node id>`` holding ``[version, total]``
-of the adds it accepted. Only that node changes it, one compare-and-swap at a
-time, and the version grows by one with every change, so a value is never
-written twice and a compare-and-swap whose answer was lost can be resolved
-exactly by reading the key again. A read sums every node's key after a fresh
-read barrier (a write of a value unique to the request, which moves this
-node's seq-kv view to the latest state).
+Each node owns the seq-kv key ``counter-<node id>``; only it changes that key,
+and every value it writes is ``[version, total, tag]`` with a version one above
+the previous value's and a tag never used before, so no value is ever written
+twice. docs/counter.md explains why each step is safe; in short:
 
-Run it as ``python -m glomers.counter`` (``--pn`` allows negative deltas).
+- **Adds** join a *slot*: all adds waiting when a slot opens share one
+  compare-and-swap from the slot's predecessor value to its own. Up to
+  ``window`` slots are in flight at once, each sent as soon as it opens, so an
+  add costs one round trip. A slot's adds are acknowledged only once its value
+  is known to have reached the key: its compare-and-swap succeeded, a later
+  slot's did (it could only apply on top), or a fresh read shows it.
+- Anything else (a failure, a timeout) stops new slots; once nothing is in
+  flight the node *resyncs*: it reads its key fresh (after a barrier) and finds
+  where its chain of values stands; pending slots are sent again from there.
+- **Reads** are answered from a view of every node's key no older than
+  ``staleness`` seconds. When the view is older, one refresh (a barrier, then
+  one read per other node) serves every read that waits for it.
+- A **barrier** is a write of a value unique to this node and moment: it moves
+  this node's seq-kv view to the latest state, so reads after it see every
+  change made before it. A compare-and-swap of ours that succeeded does the
+  same, so a refresh soon after one needs no barrier of its own.
+
+Run it as ``python -m glomers.counter`` (``--pn`` allows negative deltas,
+``--staleness SECONDS`` bounds how old an answered read may be).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
-import sys
-from typing import Any
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import msgspec
 
-from glomers import (
-    Body,
-    KeyDoesNotExist,
-    MalformedRequest,
-    Node,
-    PreconditionFailed,
-    Request,
-    RPCError,
-    SeqKV,
-)
+from glomers import Body, KeyDoesNotExist, MalformedRequest, Node, Request, RPCError, SeqKV
+
+T = TypeVar("T")
+
+#: Default bound on the age of the view a read is answered from, in seconds.
+STALENESS = 0.5
+#: Compare-and-swaps one node keeps in flight at once.
+WINDOW = 4
 
 
 class Add(msgspec.Struct):
@@ -38,101 +54,279 @@ class Add(msgspec.Struct):
     delta: int
 
 
-Versioned = tuple[int, int]  # (version, total)
+@dataclass(frozen=True, slots=True)
+class Value:
+    """What a counter key holds: ``[version, total, tag]``."""
+
+    version: int
+    total: int
+    tag: str
+
+    def to_json(self) -> list[Any]:
+        return [self.version, self.total, self.tag]
+
+    @classmethod
+    def parse(cls, raw: Any) -> Value:
+        if (
+            isinstance(raw, list)
+            and len(raw) == 3
+            and type(raw[0]) is int
+            and type(raw[1]) is int
+            and type(raw[2]) is str
+        ):
+            return cls(raw[0], raw[1], raw[2])
+        raise TypeError(f"a counter key holds {raw!r}, not [version, total, tag]")
 
 
-def _parse(value: Any) -> Versioned:
-    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
-        return value[0], value[1]
-    raise TypeError(f"counter key holds {value!r}, not [version, total]")
+#: The value of a key nobody has written yet.
+MISSING = Value(0, 0, "")
+
+
+@dataclass(eq=False, slots=True)
+class Slot:
+    """Adds that share one compare-and-swap, and the value they lead to."""
+
+    delta: int
+    waiters: list[asyncio.Future[None]]
+    target: Value = MISSING
+    in_flight: bool = False
+
+
+@dataclass(slots=True)
+class View:
+    """The newest value seen of each node's key, and from when it is known fresh."""
+
+    keys: dict[str, Value] = field(default_factory=dict)
+    since: float = float("-inf")
+
+    def see(self, node: str, value: Value) -> None:
+        # Versions only grow, so keeping the highest makes reads never go backwards.
+        old = self.keys.get(node)
+        if old is None or value.version > old.version:
+            self.keys[node] = value
+
+    def total(self) -> int:
+        return sum(v.total for v in self.keys.values())
 
 
 class Counter:
-    """The counter's logic on one node."""
+    """The counter's logic on one node. ``add`` and ``read`` serve the requests."""
 
-    def __init__(self, node: Node, *, allow_negative: bool = False) -> None:
+    def __init__(
+        self,
+        node: Node,
+        *,
+        allow_negative: bool = False,
+        staleness: float = STALENESS,
+        window: int = WINDOW,
+    ) -> None:
         self.node = node
         self.kv = SeqKV(node)
         self.allow_negative = allow_negative
-        self.lock = asyncio.Lock()
-        self.own: Versioned | None = None  # our key as last confirmed
-        self.seen: dict[str, Versioned] = {}  # newest version read of each key
-        self.nonce = itertools.count()
+        self.staleness = staleness
+        self.window = window
+        self.confirmed: Value | None = None  # the newest value known to be in our key
+        self.slots: deque[Slot] = deque()  # pending, in chain order
+        self.waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self.view = View()
+        self.resync_needed = True
+        self._incarnation = f"{node.random.getrandbits(64):016x}"
+        self._tags = itertools.count()
+        self._resyncing = False
+        self._refresh: tuple[float, asyncio.Task[None]] | None = None
+        # When we last sent a request that, once answered, moved our seq-kv view
+        # to the latest state (a barrier, or a compare-and-swap that succeeded).
+        self._fresh_at = float("-inf")
 
-    def key(self, node_id: str) -> str:
-        return f"counter-{node_id}"
+    @property
+    def key(self) -> str:
+        return f"counter-{self.node.node_id}"
 
-    async def barrier(self) -> None:
-        """Make the next reads see every change made before this call."""
-        token = f"{self.node.node_id}-{next(self.nonce)}"
-        await self.retry(lambda: self.kv.write(f"barrier-{self.node.node_id}", token))
+    async def warm_up(self) -> None:
+        """Learn where our key stands and fill the view before the first request."""
+        self._pump()
+        await self._refresh_after(0.0)
 
-    async def retry(self, op: Any) -> Any:
+    # -- adds ---------------------------------------------------------------------
+
+    async def add(self, delta: int) -> None:
+        """Count ``delta`` once; returns when it is certainly in seq-kv."""
+        if delta < 0 and not self.allow_negative:
+            raise MalformedRequest(f"a g-counter only grows: delta {delta} is negative")
+        if delta == 0:
+            return
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append((delta, done))
+        self._pump()
+        await done
+
+    def _pump(self) -> None:
+        """Send what can be sent now, or start a resync once one is due and possible."""
+        if self.resync_needed:
+            if not self._resyncing and not any(s.in_flight for s in self.slots):
+                # Every answer is in, so nothing of ours can land while we look.
+                self._resyncing = True
+                self.node.spawn(self._resync())
+            return
+        prev = self.confirmed
+        assert prev is not None
+        for slot in self.slots:  # slots a resync left to send again
+            if not slot.in_flight:
+                self._send(slot, prev)
+            prev = slot.target
+        if self.waiting and len(self.slots) < self.window:
+            delta = sum(d for d, _ in self.waiting)
+            slot = Slot(delta, [f for _, f in self.waiting], self._next(prev, delta))
+            self.waiting.clear()
+            self.slots.append(slot)
+            self._send(slot, prev)
+
+    def _next(self, prev: Value, delta: int) -> Value:
+        return Value(
+            prev.version + 1, prev.total + delta, f"{self._incarnation}.{next(self._tags)}"
+        )
+
+    def _send(self, slot: Slot, prev: Value) -> None:
+        slot.in_flight = True
+        sent = asyncio.get_running_loop().time()
+        body: Body = {
+            "type": "cas",
+            "key": self.key,
+            "from": prev.to_json(),
+            "to": slot.target.to_json(),
+        }
+        if prev == MISSING:
+            body["create_if_not_exists"] = True
+        # The callback form of RPC: no task per compare-and-swap.
+        self.node.call("seq-kv", body, lambda reply: self._cas_done(slot, sent, reply))
+
+    def _cas_done(self, slot: Slot, sent: float, reply: Body) -> None:
+        slot.in_flight = False
+        if reply.get("type") == "cas_ok":
+            self._fresh_at = max(self._fresh_at, sent)
+            self._applied_through(slot)
+        else:
+            # Failed, or maybe applied (a timeout): only a fresh look at the key tells.
+            self.resync_needed = True
+        self._pump()
+
+    def _applied_through(self, slot: Slot) -> None:
+        """``slot``'s value reached the key, so did every slot before it: ack them."""
+        if slot not in self.slots:
+            return  # already confirmed by a later slot or a resync
+        while self.slots:
+            done = self.slots.popleft()
+            for waiter in done.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            if done is slot:
+                break
+        self.confirmed = slot.target
+        self.view.see(self.node.node_id, slot.target)
+
+    async def _resync(self) -> None:
+        """Find where our chain stands in seq-kv, with nothing of ours in flight."""
+        while True:
+            await self._barrier()
+            current = await self._read_key(self.node.node_id)
+            if self.confirmed is None or current.version >= self.confirmed.version:
+                break
+            # Older than what we know is there: a read from seq-kv's past; look again.
+        slot = next((s for s in self.slots if s.target == current), None)
+        if slot is not None:
+            self._applied_through(slot)
+        elif current != self.confirmed:
+            # Not our chain (a value from before a restart, or none): no pending slot
+            # applied, since any of them would have raised the version past ours.
+            # Rebuild the pending slots on top of it, with values never used before.
+            self.confirmed = current
+            self.view.see(self.node.node_id, current)
+            prev = current
+            for pending in self.slots:
+                pending.target = self._next(prev, pending.delta)
+                prev = pending.target
+        self.resync_needed = False
+        self._resyncing = False
+        self._pump()
+
+    # -- reads --------------------------------------------------------------------
+
+    def read_now(self) -> int | None:
+        """The counter's value if the view is fresh enough, else None (call ``read``)."""
+        if asyncio.get_running_loop().time() - self.view.since <= self.staleness:
+            return self.view.total()
+        return None
+
+    async def read(self) -> int:
+        """The counter's value as seen no more than ``staleness`` seconds ago."""
+        now = asyncio.get_running_loop().time()
+        if now - self.view.since > self.staleness:
+            await self._refresh_after(now)
+        return self.view.total()
+
+    def _refresh_after(self, not_before: float) -> asyncio.Task[None]:
+        """A refresh that started at or after ``not_before``: the running one if it
+        qualifies, else a new one."""
+        running = self._refresh
+        if running is not None and not running[1].done() and running[0] >= not_before:
+            return running[1]
+        started = asyncio.get_running_loop().time()
+        task = self.node.spawn(self._do_refresh(started))
+        assert task is not None, "the counter serves only after init"
+        self._refresh = (started, task)
+        return task
+
+    async def _do_refresh(self, started: float) -> None:
+        since = self._fresh_at
+        if since < started - self.staleness / 2:
+            since = started
+            await self._barrier()
+        nodes = [n for n in self.node.node_ids if n != self.node.node_id or self.confirmed is None]
+        values = await asyncio.gather(*(self._read_key(n) for n in nodes))
+        for node, value in zip(nodes, values, strict=True):
+            self.view.see(node, value)
+        if self.confirmed is not None:
+            self.view.see(self.node.node_id, self.confirmed)
+        self.view.since = max(self.view.since, since)
+
+    # -- seq-kv ---------------------------------------------------------------------
+
+    async def _barrier(self) -> None:
+        token = f"{self._incarnation}.{next(self._tags)}"
+        key = f"barrier-{self.node.node_id}"
+        while True:
+            sent = asyncio.get_running_loop().time()
+            try:
+                await self.kv.write(key, token)
+            except RPCError as exc:
+                if exc.definite:
+                    raise
+                continue
+            self._fresh_at = max(self._fresh_at, sent)
+            return
+
+    async def _read_key(self, node: str) -> Value:
+        try:
+            raw = await self._retry(lambda: self.kv.read(f"counter-{node}"))
+        except KeyDoesNotExist:
+            return MISSING
+        return Value.parse(raw)
+
+    @staticmethod
+    async def _retry(op: Callable[[], Awaitable[T]]) -> T:
+        """``op()`` until it answers; timeouts and other indefinite errors retry."""
         while True:
             try:
                 return await op()
             except RPCError as exc:
                 if exc.definite:
                     raise
-                # A timeout: the service may be unreachable for a while.
-
-    async def fresh(self, node_id: str) -> Versioned:
-        """The newest value of ``node_id``'s key that this node can know of."""
-        try:
-            value = _parse(await self.retry(lambda: self.kv.read(self.key(node_id))))
-        except KeyDoesNotExist:
-            value = (0, 0)
-        best = max(self.seen.get(node_id, (0, 0)), value)
-        self.seen[node_id] = best
-        return best
-
-    async def add(self, delta: int) -> None:
-        if delta < 0 and not self.allow_negative:
-            raise MalformedRequest(f"delta must not be negative in a g-counter, got {delta}")
-        if delta == 0:
-            return
-        async with self.lock:
-            if self.own is None:
-                await self.barrier()
-                self.own = await self.fresh(self.node.node_id)
-            while True:
-                version, total = self.own
-                new = (version + 1, total + delta)
-                try:
-                    await self.kv.cas(
-                        self.key(self.node.node_id),
-                        list(self.own),
-                        list(new),
-                        create_if_not_exists=self.own == (0, 0),
-                    )
-                except PreconditionFailed:
-                    # Stale view or a spurious seq-kv failure: it did not apply.
-                    await self.barrier()
-                    self.own = await self.fresh(self.node.node_id)
-                    continue
-                except RPCError as exc:
-                    if exc.definite:
-                        raise
-                    # Unknown outcome: our key says whether this version was written.
-                    await self.barrier()
-                    self.own = await self.fresh(self.node.node_id)
-                    if self.own >= new:
-                        return
-                    continue
-                self.own = new
-                self.seen[self.node.node_id] = max(self.seen.get(self.node.node_id, new), new)
-                return
-
-    async def read(self) -> int:
-        await self.barrier()
-        values = await asyncio.gather(*(self.fresh(n) for n in self.node.node_ids))
-        return sum(total for _, total in values)
 
 
-def build(*, allow_negative: bool = False) -> Node:
+def build(*, allow_negative: bool = False, staleness: float = STALENESS) -> Node:
     """A counter node, ready to run."""
     node = Node()
-    counter = Counter(node, allow_negative=allow_negative)
+    counter = Counter(node, allow_negative=allow_negative, staleness=staleness)
 
     @node.handler("add", Add)
     async def add(req: Request[Add]) -> Body:
@@ -140,15 +334,32 @@ def build(*, allow_negative: bool = False) -> Node:
         return {"type": "add_ok"}
 
     @node.handler("read")
-    async def read(req: Request[Body]) -> Body:
+    def read(req: Request[Body]) -> Body | Awaitable[Body]:
+        # Most reads are answered from the view at once, without a task.
+        value = counter.read_now()
+        if value is not None:
+            return {"type": "read_ok", "value": value}
+        return read_fresh()
+
+    async def read_fresh() -> Body:
         return {"type": "read_ok", "value": await counter.read()}
 
+    node.spawn(counter.warm_up())  # starts once init is answered
     return node
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Serve the counter on stdin/stdout."""
-    build(allow_negative="--pn" in sys.argv[1:]).run()
+    parser = argparse.ArgumentParser(description="A stateless counter node on seq-kv.")
+    parser.add_argument("--pn", action="store_true", help="allow negative deltas (pn-counter)")
+    parser.add_argument(
+        "--staleness",
+        type=float,
+        default=STALENESS,
+        help="the oldest view, in seconds, a read may be answered from",
+    )
+    args = parser.parse_args(argv)
+    build(allow_negative=args.pn, staleness=args.staleness).run()
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ log = logging.getLogger("glomers.node")
 
 Body: TypeAlias = dict[str, Any]
 B = TypeVar("B")
+T = TypeVar("T")
 H = TypeVar("H", bound=Callable[..., Any])
 
 # Messages held while the node waits for init; beyond this they are refused.
@@ -175,11 +176,12 @@ class Node:
         self._init_hooks.append(fn)
         return fn
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
         """Run ``work`` in the background until it ends or the node stops.
 
-        Called before the node has been initialised, the work starts right after
-        ``init`` (and None is returned). An exception it raises is logged.
+        Returns its task. Called before the node has been initialised, the work
+        starts right after ``init`` (and None is returned). An exception it raises
+        is logged, and raised again to anyone awaiting the task.
         """
         if not self._started:
             self._deferred.append(lambda: self._start_task(work))
@@ -378,20 +380,17 @@ class Node:
             self._loop = asyncio.get_running_loop()
         return self._loop
 
-    def _start_task(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = self._running_loop().create_task(self._guard(work))
+    def _start_task(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = self._running_loop().create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
 
-    @staticmethod
-    async def _guard(work: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("background task %s failed", getattr(work, "__qualname__", work))
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Logged here, and still raised to whoever awaits the task.
+            log.error("background task %s failed", task.get_coro(), exc_info=task.exception())
 
     def _call(
         self,

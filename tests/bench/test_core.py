@@ -28,7 +28,7 @@ def options(**overrides: Any) -> TestOptions:
         "time_limit": 1.5,
         "rate": 100.0,
         "concurrency": 3,
-        "recovery_time": 0.3,
+        "recovery_time": 1.0,  # longer than the counter's default staleness (0.5 s)
         "seed": 7,
     }
     base.update(overrides)

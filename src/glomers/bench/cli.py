@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )
     try:
+        # asyncio's own loop, not uvloop: uvloop's clock ticks in whole milliseconds,
+        # too coarse for operation latencies.
         code = asyncio.run(run_test(args))
     except KeyboardInterrupt:
         kill_all()

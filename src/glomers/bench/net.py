@@ -192,6 +192,10 @@ class Network:
             delay = self.latency.draw(self.rng) / 1000.0
             if self.slow:
                 delay *= 10
+        if delay == 0 and (not self._queue or self._queue[0][0] > now):
+            # Nothing is due before it: deliver now rather than a loop turn later.
+            self._deliver(msg_id, message, now)
+            return
         deadline = now + delay
         heapq.heappush(self._queue, (deadline, next(self._seq), msg_id, message))
         if deadline < self._timer_at:
