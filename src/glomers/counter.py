@@ -38,12 +38,21 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from glomers import Body, KeyDoesNotExist, MalformedRequest, Node, Request, RPCError, SeqKV
+from glomers import (
+    DEFAULT_RPC_TIMEOUT,
+    Body,
+    KeyDoesNotExist,
+    MalformedRequest,
+    Node,
+    Request,
+    RPCError,
+    SeqKV,
+)
 
 T = TypeVar("T")
 
 #: Default bound on the age of the view a read is answered from, in seconds.
-STALENESS = 0.5
+STALENESS = 0.75
 #: Compare-and-swaps one node keeps in flight at once.
 WINDOW = 4
 
@@ -323,9 +332,15 @@ class Counter:
                     raise
 
 
-def build(*, allow_negative: bool = False, staleness: float = STALENESS) -> Node:
+def build(
+    *,
+    allow_negative: bool = False,
+    staleness: float = STALENESS,
+    rpc_timeout: float = DEFAULT_RPC_TIMEOUT,
+    seed: int | None = None,
+) -> Node:
     """A counter node, ready to run."""
-    node = Node()
+    node = Node(rpc_timeout=rpc_timeout, seed=seed)
     counter = Counter(node, allow_negative=allow_negative, staleness=staleness)
 
     @node.handler("add", Add)

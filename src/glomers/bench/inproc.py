@@ -4,7 +4,8 @@
 each message as the JSON line it would read on stdin and its output goes
 through the same checks as a child process's stdout, so a node behaves the same
 in both. Killing drops the node object (and everything it kept in memory) and
-``start`` builds a fresh one; pausing holds its deliveries until it resumes.
+``start`` builds a fresh one; pausing holds what it receives and what it sends
+until it resumes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class InProcessHost:
         self.up = False
         self.paused = False
         self._held: list[Message] = []
+        self._held_output: list[bytes] = []
         self._faulted = False
         net.add(node_id, self.deliver)
 
@@ -52,6 +54,7 @@ class InProcessHost:
         node, self.node = self.node, None
         self.up = False
         self._held.clear()
+        self._held_output.clear()
         if node is not None:
             await node.close()
 
@@ -61,6 +64,10 @@ class InProcessHost:
 
     def resume(self) -> None:
         self.paused = False
+        output, self._held_output = self._held_output, []
+        for data in output:
+            if self.node is not None:
+                self._output(self.node, data)
         held, self._held = self._held, []
         for message in held:
             self.deliver(message)
@@ -82,6 +89,9 @@ class InProcessHost:
     def _output(self, node: Node, data: bytes) -> None:
         if node is not self.node or self._faulted:
             return  # a killed node's last words are lost, as a process's would be
+        if self.paused:
+            self._held_output.append(data)  # a stopped process sends nothing
+            return
         for raw in data.split(b"\n"):
             if not raw.strip():
                 continue

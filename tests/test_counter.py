@@ -1,0 +1,221 @@
+"""The counter's logic against the bench's own seq-kv, in memory, with lost messages."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from glomers import Body, Node
+from glomers.bench.services import PersistentKV, Sequential
+from glomers.counter import Value, build
+from glomers.testing import MemoryTransport
+
+
+class FaultyKV:
+    """The bench's seq-kv behind a lossy link, each request's fate drawn from ``rng``.
+
+    ``fates`` maps each fate to its weight: ``ok``; ``lose`` (the request never
+    arrives); ``no-reply`` (it is applied, the reply is lost); ``late`` (it is
+    held, applied only at ``release()``, and never answered).
+    """
+
+    def __init__(self, rng: random.Random, **fates: float) -> None:
+        self.kv = Sequential(PersistentKV(), random.Random(rng.random()))
+        self.rng = rng
+        self.fates = fates or {"ok": 1.0}
+        self.held: list[tuple[str, Body]] = []
+        self.faulty = True
+
+    def __call__(self, src: str, body: Body) -> Body | None:
+        fate = "ok"
+        if self.faulty:
+            fate = self.rng.choices(list(self.fates), list(self.fates.values()))[0]
+        if fate == "lose":
+            return None
+        if fate == "late":
+            self.held.append((src, body))
+            return None
+        reply = self.kv.handle(src, body)
+        return None if fate == "no-reply" else reply
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for src, body in held:
+            self.kv.handle(src, body)
+
+    def total(self, nodes: list[str]) -> int:
+        """Every node's key, read from the latest state."""
+        total = 0
+        for node in nodes:
+            _, reply = self.kv.latest.handle({"type": "read", "key": f"counter-{node}"})
+            if reply["type"] == "read_ok":
+                total += Value.parse(reply["value"]).total
+        return total
+
+
+def counter(**kw: Any) -> Callable[[], Node]:
+    return lambda: build(rpc_timeout=0.02, staleness=0.05, **kw)
+
+
+async def start(make: Callable[[], Node], kv: FaultyKV, nodes: list[str]) -> list[MemoryTransport]:
+    nets = [
+        MemoryTransport(make(), node_id=n, node_ids=nodes, services={"seq-kv": kv}) for n in nodes
+    ]
+    for net in nets:
+        await net.start()
+    return nets
+
+
+async def test_adds_and_reads_without_faults() -> None:
+    kv = FaultyKV(random.Random(1))
+    nets = await start(counter(), kv, ["n0", "n1"])
+    for i, net in enumerate(nets * 3):
+        assert await net.request({"type": "add", "delta": i + 1}) == {
+            "type": "add_ok",
+            "in_reply_to": 2 + i // 2,
+        }
+    await asyncio.sleep(0.1)  # older than the staleness: the next reads refresh
+    for net in nets:
+        assert (await net.request({"type": "read"}))["value"] == 21
+    assert kv.total(["n0", "n1"]) == 21
+    for net in nets:
+        await net.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ({"type": "add", "delta": -1}, "negative"),
+        ({"type": "add"}, "`delta`"),
+        ({"type": "add", "delta": "3"}, "$.delta"),
+        ({"type": "add", "delta": 1.5}, "$.delta"),
+        ({"type": "add", "delta": True}, "$.delta"),
+        ({"type": "add", "delta": None}, "$.delta"),
+    ],
+)
+async def test_bad_adds_get_error_12_and_change_nothing(body: Body, text: str) -> None:
+    kv = FaultyKV(random.Random(1))
+    [net] = await start(counter(), kv, ["n0"])
+    reply = await net.request(body)
+    assert reply["type"] == "error"
+    assert reply["code"] == 12
+    assert text in reply["text"]
+    assert kv.total(["n0"]) == 0
+    await net.close()
+
+
+async def test_pn_counter_takes_negative_deltas_and_big_integers_stay_exact() -> None:
+    kv = FaultyKV(random.Random(1))
+    [net] = await start(counter(allow_negative=True), kv, ["n0"])
+    big = 2**100 + 7
+    for delta in (big, -3, 5):
+        assert (await net.request({"type": "add", "delta": delta}))["type"] == "add_ok"
+    await asyncio.sleep(0.06)
+    assert (await net.request({"type": "read"}))["value"] == big + 2
+    assert kv.total(["n0"]) == big + 2
+    await net.close()
+
+
+fates = st.fixed_dictionaries(
+    {
+        "ok": st.floats(0.3, 1.0),
+        "lose": st.floats(0.0, 0.3),
+        "no-reply": st.floats(0.0, 0.3),
+        "late": st.floats(0.0, 0.2),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    fates=fates,
+    deltas=st.lists(st.integers(0, 5), min_size=1, max_size=25),
+    n=st.integers(1, 3),
+)
+def test_every_acknowledged_add_counts_exactly_once(
+    seed: int, fates: dict[str, float], deltas: list[int], n: int
+) -> None:
+    """Lost requests, lost replies, late arrivals and seq-kv's own stale reads and
+    spurious compare-and-swap failures: once the faults stop, every add is
+    acknowledged, each counted exactly once, and every node reads the total."""
+
+    async def scenario() -> None:
+        rng = random.Random(seed)
+        kv = FaultyKV(rng, **fates)
+        nodes = [f"n{i}" for i in range(n)]
+        nets = await start(counter(), kv, nodes)
+        adds = [
+            asyncio.ensure_future(nets[i % n].request({"type": "add", "delta": d}, timeout=30))
+            for i, d in enumerate(deltas)
+        ]
+        await asyncio.sleep(0.2)
+        kv.release()  # late compare-and-swaps land now, out of turn
+        kv.faulty = False
+        replies = await asyncio.gather(*adds)
+        assert all(r["type"] == "add_ok" for r in replies)
+        assert kv.total(nodes) == sum(deltas)
+        await asyncio.sleep(0.06)
+        for net in nets:
+            assert (await net.request({"type": "read"}, timeout=30))["value"] == sum(deltas)
+        for net in nets:
+            await net.close()
+
+    asyncio.run(scenario())
+
+
+async def test_restarted_node_recovers_from_seq_kv_alone() -> None:
+    """A node dies with compare-and-swaps in flight that land only after its
+    successor started; the successor builds on whatever they left."""
+    rng = random.Random(5)
+    kv = FaultyKV(rng, ok=0.5, late=0.5)
+    [old] = await start(counter(seed=1), kv, ["n0"])
+    acked = []
+    for delta in (1, 2, 4, 8, 16):
+        try:
+            await old.request({"type": "add", "delta": delta}, timeout=0.1)
+            acked.append(delta)
+        except TimeoutError:
+            pass
+    await old.close()  # killed: all its memory is gone
+    [new] = await start(counter(seed=2), kv, ["n0"])
+    kv.release()  # the dead node's last compare-and-swaps land now
+    kv.faulty = False
+    for delta in (32, 64):
+        assert (await new.request({"type": "add", "delta": delta}))["type"] == "add_ok"
+    total = kv.total(["n0"])
+    unacked = {1, 2, 4, 8, 16} - set(acked)
+    # Everything acknowledged counts once; an unacknowledged add at most once.
+    extra = total - sum(acked) - 96
+    assert extra >= 0
+    assert all(bit in unacked for bit in (1, 2, 4, 8, 16) if extra & bit)
+    await asyncio.sleep(0.06)
+    assert (await new.request({"type": "read"}))["value"] == total
+    await new.close()
+
+
+async def test_reads_on_one_node_never_go_backwards() -> None:
+    kv = FaultyKV(random.Random(3))
+    nets = await start(counter(), kv, ["n0", "n1", "n2"])
+    seen: list[int] = []
+
+    async def adder(net: MemoryTransport) -> None:
+        for _ in range(30):
+            await net.request({"type": "add", "delta": 1})
+
+    async def reader() -> None:
+        for _ in range(60):
+            seen.append((await nets[0].request({"type": "read"}))["value"])
+            await asyncio.sleep(0.002)
+
+    await asyncio.gather(adder(nets[1]), adder(nets[2]), reader())
+    assert seen == sorted(seen)
+    assert seen[-1] <= 60
+    for net in nets:
+        await net.close()
