@@ -11,12 +11,17 @@ counter's goals are stated in.
     python benchmarks/counter_compare.py                       # latency 0 and 100, 3 seeds
     python benchmarks/counter_compare.py --seeds 1 2 --time-limit 10 --latency 0
     python benchmarks/counter_compare.py --fail-seeds 40 --jobs 8   # textbook failure rate
+    python benchmarks/counter_compare.py --scale                    # 25 nodes, rate 1000
+
+Each latency setting also runs the echo workload once per seed: a node that
+answers at once, whose latency is the floor any read can reach on this bench.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -30,15 +35,24 @@ COUNTERS = {
     "textbook counter": ["--bin", sys.executable, "--", "-m", "glomers.examples.naive_counter"],
 }
 STANDARD = ["-w", "g-counter", "--node-count", "3", "--rate", "100", "--nemesis", "partition"]
+SCALE = [
+    "-w", "g-counter", "--node-count", "25", "--rate", "1000", "--latency-dist", "exponential",
+    "--nemesis", "partition,kill", "--concurrency", "2n",
+]  # fmt: skip
+ECHO = "echo (floor)"
 
 
-def run(counter: str, seed: int, latency: int, time_limit: float) -> dict[str, Any]:
+def run(
+    counter: str, seed: int, latency: int, time_limit: float, flags: list[str] = STANDARD
+) -> dict[str, Any]:
+    if counter == ECHO:
+        flags = [*flags[:1], "echo", *flags[2:]]
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp)
         cmd = [
-            sys.executable, "-m", "glomers", "test", *STANDARD,
+            sys.executable, "-m", "glomers", "test", *flags,
             "--time-limit", str(time_limit), "--latency", str(latency),
-            "--seed", str(seed), "--store", str(store), *COUNTERS[counter],
+            "--seed", str(seed), "--store", str(store), *COUNTERS.get(counter, []),
         ]  # fmt: skip
         subprocess.run(cmd, capture_output=True, timeout=time_limit + 120)
         run_dir = (store / "latest").resolve()
@@ -49,7 +63,7 @@ def metrics(run_dir: Path) -> dict[str, Any]:
     results = json.loads((run_dir / "results.json").read_text())
     ops = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
     started: dict[Any, dict[str, Any]] = {}
-    latency: dict[str, list[float]] = {"add": [], "read": []}
+    latency: dict[str, list[float]] = {"add": [], "read": [], "echo": []}
     for op in ops:
         if op["process"] == "nemesis":
             continue
@@ -73,15 +87,17 @@ def metrics(run_dir: Path) -> dict[str, Any]:
     lag = results.get("read_lag", {})
     return {
         "valid": results["valid"] is True,
+        "seconds": results["flags"]["time_limit"],
         "final_ok": results.get("workload", {}).get("valid") is True,
         "msgs_per_op": results["net"]["servers"].get("msgs_per_op"),
         "add_ms": statistics.median(latency["add"]) if latency["add"] else None,
-        "read_ms": statistics.median(latency["read"]) if latency["read"] else None,
+        "read_ms": statistics.median(latency["read"] or latency["echo"] or [math.nan]),
         "kv_rtt_ms": statistics.median(rtt) if rtt else None,
         "lag_p50": lag.get("lag", {}).get("median"),
         "lag_p99": lag.get("lag", {}).get("p99"),
         "lag_s_p99": lag.get("lag_seconds", {}).get("p99"),
         "ops": results["stats"]["count"],
+        "ok": results["stats"]["ok_count"],
     }
 
 
@@ -91,7 +107,8 @@ def med(rows: list[dict[str, Any]], key: str) -> float:
 
 
 def compare(args: argparse.Namespace) -> None:
-    jobs = [(lat, seed, c) for lat in args.latency for seed in args.seeds for c in COUNTERS]
+    kinds = [*COUNTERS, ECHO]
+    jobs = [(lat, seed, c) for lat in args.latency for seed in args.seeds for c in kinds]
     with ThreadPoolExecutor(args.jobs) as pool:
         done = list(pool.map(lambda j: run(j[2], j[1], j[0], args.time_limit), jobs))
     print(
@@ -100,7 +117,7 @@ def compare(args: argparse.Namespace) -> None:
     )
     for lat in args.latency:
         rows = {c: [r for (lt, _, cc), r in zip(jobs, done, strict=True) if lt == lat and cc == c]
-                for c in COUNTERS}  # fmt: skip
+                for c in kinds}  # fmt: skip
         print(f"### --latency {lat}\n")
         print(
             "| counter | valid runs | servers msgs/op | add p50 | read p50 | seq-kv RTT p50 | "
@@ -108,7 +125,7 @@ def compare(args: argparse.Namespace) -> None:
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for c, rs in rows.items():
-            m = {k: med(rs, k) for k in rs[0] if k not in ("valid", "final_ok")}
+            m = {k: med(rs, k) for k in rs[0] if k not in ("valid", "final_ok", "seconds")}
             print(
                 f"| {c} | {sum(r['valid'] for r in rs)}/{len(rs)} | {m['msgs_per_op']:.2f} | "
                 f"{m['add_ms']:.1f} ms | {m['read_ms']:.1f} ms | {m['kv_rtt_ms']:.1f} ms | "
@@ -121,6 +138,21 @@ def compare(args: argparse.Namespace) -> None:
         print(
             f"\nours / textbook: servers msgs/op {msgs:.2f}; read p50 {reads:.1f}x lower; "
             f"our add p50 is {adds:.2f} seq-kv round trips\n"
+        )
+
+
+def scale(args: argparse.Namespace) -> None:
+    print(
+        "g-counter, 25 nodes, rate 1000, --latency 50 --latency-dist exponential, "
+        f"partition,kill, concurrency 2n, {args.time_limit:g} s + 10 s recovery, seed 1\n"
+    )
+    print("| counter | valid | ok ops/s | servers msgs/op | add p50 | read p50 | seq-kv RTT p50 |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for counter in COUNTERS:
+        r = run(counter, 1, 50, args.time_limit, SCALE)
+        print(
+            f"| {counter} | {r['valid']} | {r['ok'] / r['seconds']:.0f} | {r['msgs_per_op']:.2f} | "
+            f"{r['add_ms']:.1f} ms | {r['read_ms']:.1f} ms | {r['kv_rtt_ms']:.1f} ms |"
         )
 
 
@@ -148,8 +180,13 @@ def main() -> None:
         default=0,
         help="instead: run the textbook counter on this many seeds, count failures",
     )
+    parser.add_argument(
+        "--scale", action="store_true", help="instead: both counters at 25 nodes, rate 1000"
+    )
     args = parser.parse_args()
-    if args.fail_seeds:
+    if args.scale:
+        scale(args)
+    elif args.fail_seeds:
         failure_rate(args)
     else:
         compare(args)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -375,6 +376,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     build(allow_negative=args.pn, staleness=args.staleness).run()
+
+
+def main_pn() -> None:
+    """Serve the pn-counter (negative deltas allowed) on stdin/stdout."""
+    main(["--pn", *sys.argv[1:]])
 
 
 if __name__ == "__main__":
