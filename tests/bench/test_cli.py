@@ -23,11 +23,12 @@ PY = sys.executable
 
 
 def glomers_test(
-    tmp_path: Path, *args: str, timeout: float = 180
+    tmp_path: Path, flags: str, *args: str, timeout: float = 180
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any] | None]:
+    """Run ``glomers test`` with ``flags`` (split on spaces), then ``args`` as they are."""
     store = tmp_path / "store"
     done = subprocess.run(
-        [PY, "-m", "glomers", "test", "--store", str(store), *args],
+        [PY, "-m", "glomers", "test", "--store", str(store), *flags.split(), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -55,19 +56,8 @@ def leftovers(marker: str) -> list[str]:
 def test_project_counter_passes_the_standard_run(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,
-        *[
-            "-w",
-            "g-counter",
-            "--node-count",
-            "3",
-            "--rate",
-            "100",
-            "--time-limit",
-            "5",
-            "--nemesis",
-            "partition",
-        ],
-        *["--nemesis-interval", "1", "--recovery-time", "1", "--seed", "11"],
+        "-w g-counter --node-count 3 --rate 100 --time-limit 5 --nemesis partition"
+        " --nemesis-interval 1 --recovery-time 1 --seed 11",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert results is not None
@@ -97,18 +87,7 @@ def test_project_counter_passes_the_standard_run(tmp_path: Path) -> None:
 def test_pn_counter_default_passes(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,
-        *[
-            "-w",
-            "pn-counter",
-            "--node-count",
-            "2",
-            "--rate",
-            "50",
-            "--time-limit",
-            "3",
-            "--recovery-time",
-            "1",
-        ],
+        "-w pn-counter --node-count 2 --rate 50 --time-limit 3 --recovery-time 1",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert results is not None
@@ -133,18 +112,7 @@ def test_broken_counters_are_caught(
 ) -> None:
     done, results = glomers_test(
         tmp_path,
-        *[
-            "-w",
-            "g-counter",
-            "--node-count",
-            "3",
-            "--rate",
-            "100",
-            "--time-limit",
-            "3",
-            "--recovery-time",
-            "1",
-        ],
+        "-w g-counter --node-count 3 --rate 100 --time-limit 3 --recovery-time 1",
         *extra,
         "--bin",
         PY,
@@ -177,7 +145,7 @@ def test_misbehaving_nodes_are_reported_precisely(
     started = time.monotonic()
     done, results = glomers_test(
         tmp_path,
-        *["-w", "echo", "--node-count", "2", "--rate", "50", "--time-limit", "20"],
+        "-w echo --node-count 2 --rate 50 --time-limit 20",
         "--bin",
         PY,
         str(NODES / "misbehave.py"),
@@ -205,9 +173,7 @@ def test_misbehaving_nodes_are_reported_precisely(
 )
 def test_unusable_binary_is_reported(tmp_path: Path, make: Any, expected: str) -> None:
     (tmp_path / "not-executable").write_text("#!/bin/sh\n")
-    done, results = glomers_test(
-        tmp_path, "-w", "echo", "--time-limit", "5", "--bin", make(tmp_path)
-    )
+    done, results = glomers_test(tmp_path, "-w echo --time-limit 5", "--bin", make(tmp_path))
     assert done.returncode == 254
     assert expected in done.stdout
     assert results is not None
@@ -224,7 +190,7 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
             "test",
             "--store",
             str(tmp_path / "store"),
-            *["-w", "echo", "--node-count", "3", "--rate", "20", "--time-limit", "60"],
+            "-w echo --node-count 3 --rate 20 --time-limit 60",
             "--bin",
             PY,
             str(NODES / "misbehave.py"),
@@ -319,20 +285,9 @@ async def test_node_that_never_answers_init(tmp_path: Path) -> None:
 def test_project_counter_survives_every_fault(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,
-        *[
-            "-w",
-            "g-counter",
-            "--node-count",
-            "3",
-            "--rate",
-            "100",
-            "--time-limit",
-            "6",
-            "--latency",
-            "10",
-        ],
-        *["--nemesis", "partition,kill,pause,loss,slow", "--nemesis-interval", "0.7"],
-        *["--recovery-time", "2", "--seed", "3"],
+        "-w g-counter --node-count 3 --rate 100 --time-limit 6 --latency 10"
+        " --nemesis partition,kill,pause,loss,slow --nemesis-interval 0.7"
+        " --recovery-time 2 --seed 3",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert results is not None
