@@ -182,21 +182,10 @@ def test_unusable_binary_is_reported(tmp_path: Path, make: Any, expected: str) -
 
 def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
     marker = f"marker-{uuid.uuid4().hex}"
+    flags = ["-w", "echo", "--node-count", "3", "--rate", "20", "--time-limit", "60"]
+    node = [PY, str(NODES / "misbehave.py"), "spawn", marker]
     proc = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "glomers",
-            "test",
-            "--store",
-            str(tmp_path / "store"),
-            "-w echo --node-count 3 --rate 20 --time-limit 60",
-            "--bin",
-            PY,
-            str(NODES / "misbehave.py"),
-            "spawn",
-            marker,
-        ],
+        [PY, "-m", "glomers", "test", "--store", str(tmp_path / "store"), *flags, "--bin", *node],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

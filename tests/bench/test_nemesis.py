@@ -113,18 +113,22 @@ async def test_faults_flip_and_heal_records_everything() -> None:
         clock,
         loss_rate=0.3,
     )
+
+    def faults() -> tuple[bool, float, bool]:
+        return bool(net.grudges), net.loss, net.slow
+
     await nemesis.step("partition")
-    assert net.grudges
+    assert faults() == (True, 0.0, False)
     await nemesis.step("loss")
-    assert net.loss == 0.3
+    assert faults() == (True, 0.3, False)
     await nemesis.step("slow")
-    assert net.slow
+    assert faults() == (True, 0.3, True)
     await nemesis.step("kill")
     await nemesis.step("pause")
     assert sum(not h.up for h in hosts.values()) == 1
     assert sum(h.paused for h in hosts.values()) == 1
     await nemesis.heal()
-    assert not net.grudges and net.loss == 0 and not net.slow
+    assert faults() == (False, 0.0, False)
     assert all(h.up and not h.paused for h in hosts.values())
     assert len(restarted) == 1
     fs = [op.f for op in history]

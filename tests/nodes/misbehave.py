@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 
-def send(msg: dict) -> None:
+def send(msg: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(msg) + "\n")
     sys.stdout.flush()
 
