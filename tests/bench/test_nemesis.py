@@ -172,3 +172,38 @@ async def test_killed_node_comes_back_by_itself() -> None:
 def test_unknown_fault_is_refused() -> None:
     with pytest.raises(ValueError, match="meteor"):
         Nemesis(["meteor"], [], None, {}, random.Random(), print, None, None)  # type: ignore[arg-type]
+
+
+async def test_no_fault_picks_a_node_while_it_restarts() -> None:
+    clock = LoopClock()
+    net = Network(clock, random.Random(1))
+    hosts: dict[str, Any] = {"n0": FakeHost(), "n1": FakeHost()}
+    history: list[Op] = []
+    restarting = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def restart(node: str) -> None:
+        hosts[node].up = True  # up, but still answering init
+        restarting.set()
+        await finish.wait()
+
+    nemesis = Nemesis(
+        ["kill", "pause"], ["n0", "n1"], net, hosts, random.Random(2), history.append, restart,
+        clock, down_time=(0.0, 0.0),
+    )  # fmt: skip
+    await nemesis.step("kill")
+    killed = history[0].value
+    await restarting.wait()
+    for _ in range(10):
+        await nemesis.step("pause")
+        await nemesis.step("kill")
+    # Invocations name their node; none after the first kill names the restarting one.
+    targets = [op.value for op in history[2:] if op.f in ("pause", "kill")]
+    assert killed not in targets
+    assert targets, "the other node was still fair game"
+    healing = asyncio.ensure_future(nemesis.heal())
+    await asyncio.sleep(0.01)
+    assert not healing.done(), "heal waits for the restart under way"
+    finish.set()
+    await healing
+    assert [op.f for op in history if op.value == f"restarted {killed}"] == ["start"]

@@ -146,7 +146,8 @@ class Nemesis:
         self.loss_rate = loss_rate
         self.down_time = down_time
         self.active: set[str] = set()  # partition, loss, slow while in effect
-        self._recoveries: dict[str, asyncio.Task[None]] = {}
+        self._recoveries: dict[str, asyncio.Task[None]] = {}  # down until these run
+        self._recovering: set[str] = set()  # nodes whose recovery is under way
 
     async def run(self, until: float) -> None:
         """Inject faults until ``until`` (on the clock's scale)."""
@@ -182,8 +183,11 @@ class Nemesis:
     async def heal(self) -> None:
         """End every fault: stop each enabled one and bring every node back."""
         for node, task in list(self._recoveries.items()):
-            task.cancel()
-            self._recoveries.pop(node, None)
+            if node in self._recovering:
+                await task  # cutting a restart short would leave a node half up
+            else:
+                task.cancel()
+                self._recoveries.pop(node, None)
         for fault in self.faults:
             if fault in ("partition", "loss", "slow"):
                 await self._op(f"stop-{fault}", None, partial(self._stop, fault))
@@ -255,8 +259,14 @@ class Nemesis:
 
         async def recover() -> None:
             await self.clock.sleep(delay)
-            self._recoveries.pop(node, None)
-            await self._op(f, node, partial(action, node))
+            # Until it is done, no other fault may pick this node (say, pause it
+            # while it answers init).
+            self._recovering.add(node)
+            try:
+                await self._op(f, node, partial(action, node))
+            finally:
+                self._recovering.discard(node)
+                self._recoveries.pop(node, None)
 
         self._recoveries[node] = asyncio.get_running_loop().create_task(recover())
 
