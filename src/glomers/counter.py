@@ -364,6 +364,11 @@ def build(
     return node
 
 
+def build_pn() -> Node:
+    """A pn-counter node (negative deltas allowed), ready to run."""
+    return build(allow_negative=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Serve the counter on stdin/stdout."""
     parser = argparse.ArgumentParser(description="A stateless counter node on seq-kv.")

@@ -33,7 +33,9 @@ import itertools
 import logging
 import random
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
 from types import CoroutineType
@@ -109,6 +111,20 @@ class _Route:
     schema: type[Any] | None
 
 
+#: Seeds for nodes built without one; a simulator sets it so that runs replay.
+_seed_source: ContextVar[Callable[[], int] | None] = ContextVar("glomers_seed", default=None)
+
+
+@contextmanager
+def default_seeds(source: Callable[[], int]) -> Iterator[None]:
+    """Nodes built inside this block without an explicit seed take ``source()``."""
+    token = _seed_source.set(source)
+    try:
+        yield
+    finally:
+        _seed_source.reset(token)
+
+
 class Node:
     """A Maelstrom node. Register handlers, then call ``run()``.
 
@@ -121,6 +137,9 @@ class Node:
         self.node_id: str = ""
         self.node_ids: list[str] = []
         self.rpc_timeout = rpc_timeout
+        source = _seed_source.get()
+        if seed is None and source is not None:
+            seed = source()
         self.random = random.Random(seed)
         self._routes: dict[str, _Route] = {}
         self._init_hooks: list[Callable[[], Any]] = []

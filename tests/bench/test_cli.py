@@ -313,3 +313,22 @@ def test_node_arguments_anywhere_or_after_double_dash() -> None:
     assert node_argv(args) == ["./node", "a", "b", "--verbose", "-n", "3"]
     default = parse_test_args(["-w", "pn-counter"])
     assert node_argv(default) == [PY, "-m", "glomers.counter", "--pn"]
+
+
+def test_sim_mode_runs_python_nodes_and_refuses_others(tmp_path: Path) -> None:
+    done, results = glomers_test(
+        tmp_path,
+        "--sim -w g-counter --node-count 3 --rate 100 --time-limit 5 --seed 1",
+        "--bin",
+        f"{NODES / 'lost_update_counter.py'}:build",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert results is not None
+    assert results["workload"]["valid"] is False
+    done, results = glomers_test(tmp_path, "--sim -w pn-counter --time-limit 5 --rate 50")
+    assert done.returncode == 0, done.stdout + done.stderr
+    done, _ = glomers_test(tmp_path, "--sim -w echo --time-limit 5 --bin /bin/cat")
+    assert done.returncode == 254
+    assert "run other programs without --sim (process mode)" in done.stderr
+    done, _ = glomers_test(tmp_path, "--sim -w echo --bin glomers.examples.echo:nothing")
+    assert "no function 'nothing'" in done.stderr

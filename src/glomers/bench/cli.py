@@ -21,10 +21,11 @@ from typing import Any, Literal
 
 from glomers.bench import report
 from glomers.bench.clock import LoopClock
-from glomers.bench.core import TestOptions, TestRun
+from glomers.bench.core import EXIT_ERROR, TestOptions, TestRun
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
 from glomers.bench.process import ProcessHost, kill_all
+from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
 from glomers.bench.store import RunStore
 from glomers.bench.workloads import WORKLOADS
 
@@ -103,6 +104,13 @@ def test_parser() -> argparse.ArgumentParser:
         "project's counter and echo its echo example",
     )
     p.add_argument("args", nargs="*", help="arguments passed to the node program")
+    p.add_argument(
+        "--sim",
+        action="store_true",
+        help="simulation mode: run nodes written with glomers inside the bench, on a virtual "
+        "clock, replayable by seed; --bin is then a Python file or module:function that "
+        "builds a Node",
+    )
     p.add_argument(
         "--node-count",
         type=_positive(int),
@@ -279,6 +287,37 @@ def parse_test_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def run_sim(args: argparse.Namespace) -> int:
+    """``glomers test --sim``: the same test, in process, on a virtual clock."""
+    opts = build_options(args)
+    spec = args.bin or DEFAULT_BUILDERS[opts.workload]
+    try:
+        if args.args:
+            raise NotSimulable(
+                f"--sim takes no arguments for the node ({' '.join(args.args)}); "
+                "build the node with them in the function --bin names"
+            )
+        build = load_builder(spec)
+    except NotSimulable as exc:
+        print(f"glomers test: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    store = RunStore(args.store, opts.workload)
+    log.info(
+        "simulated test %s: %d nodes, %gs, rate %g, concurrency %d, nemesis %s, seed %d; "
+        "nodes from %s",
+        opts.workload, len(opts.nodes), opts.time_limit, opts.rate, opts.concurrency,
+        ",".join(opts.nemesis) or "none", opts.seed, spec,
+    )  # fmt: skip
+    try:
+        outcome = run_simulation(opts, build, store.journal)
+    finally:
+        store.close()
+    store.write_history(outcome.history)
+    store.write_results(outcome.results)
+    print(report.summary(outcome.results, str(store.dir)), flush=True)
+    return outcome.exit_code
+
+
 COMMANDS = {"test": "run a test against a node program"}
 
 
@@ -304,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # asyncio's own loop, not uvloop: uvloop's clock ticks in whole milliseconds,
         # too coarse for operation latencies.
-        code = asyncio.run(run_test(args))
+        code = run_sim(args) if args.sim else asyncio.run(run_test(args))
     except KeyboardInterrupt:
         kill_all()
         code = 130

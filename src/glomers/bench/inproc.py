@@ -10,13 +10,14 @@ until it resumes.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import msgspec
 
 from glomers.bench.net import Message, Network
 from glomers.bench.process import BadOutput, NodeFault, send_output
-from glomers.node import Node
+from glomers.node import Node, default_seeds
 
 _encode = msgspec.json.Encoder().encode
 
@@ -30,8 +31,12 @@ class InProcessHost:
         build: Callable[[], Node],
         net: Network,
         on_fault: Callable[[NodeFault], None],
+        *,
+        seed: int | None = None,
     ) -> None:
         self.node_id = node_id
+        self.seed = seed
+        self.incarnation = 0
         self.build = build
         self.net = net
         self.on_fault = on_fault
@@ -44,7 +49,14 @@ class InProcessHost:
         net.add(node_id, self.deliver)
 
     async def start(self) -> None:
-        node = self.build()
+        self.incarnation += 1
+        if self.seed is None:
+            node = self.build()
+        else:
+            # Each incarnation of each node gets its own seed, drawn from the run's.
+            seeds = random.Random(f"{self.seed}:{self.node_id}:{self.incarnation}")
+            with default_seeds(lambda: seeds.getrandbits(64)):
+                node = self.build()
         self.node = node
         node.attach(lambda data: self._output(node, data))
         self.up = True
