@@ -318,7 +318,10 @@ def run_sim(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-COMMANDS = {"test": "run a test against a node program"}
+COMMANDS = {
+    "test": "run a test against a node program",
+    "fuzz": "run a simulated test over many seeds and report the failing ones",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -336,6 +339,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         top.parse_args(argv[:1])
         return
+    if argv[0] == "fuzz":
+        from glomers.bench.fuzz import fuzz
+
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        sys.exit(fuzz(argv[1:]))
     args = parse_test_args(argv[1:])
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
