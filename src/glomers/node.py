@@ -33,7 +33,7 @@ import itertools
 import logging
 import random
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -345,11 +345,6 @@ class Node:
                 pending.settle(body, src)
             return
         self._dispatch(src, dest, body)
-
-    def feed_many(self, lines: Iterable[bytes]) -> None:
-        """``feed`` each line in turn."""
-        for line in lines:
-            self.feed(line)
 
     async def close(self) -> None:
         """Stop: cancel handlers and background work still running, then push out

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from glomers.bench import report
 from glomers.bench.clock import LoopClock
-from glomers.bench.core import EXIT_ERROR, TestOptions, TestRun
+from glomers.bench.core import EXIT_ERROR, Outcome, TestOptions, TestRun
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
 from glomers.bench.process import ProcessHost, kill_all
@@ -240,17 +240,7 @@ async def run_test(args: argparse.Namespace) -> int:
     opts = build_options(args)
     argv = node_argv(args)
     store = RunStore(args.store, opts.workload)
-    log.info(
-        "test %s: %d nodes, %gs, rate %g, concurrency %d, nemesis %s, seed %d",
-        opts.workload,
-        len(opts.nodes),
-        opts.time_limit,
-        opts.rate,
-        opts.concurrency,
-        ",".join(opts.nemesis) or "none",
-        opts.seed,
-    )
-    log.info("node program: %s", " ".join(argv))
+    _announce("test", opts, f"node program: {' '.join(argv)}")
     clock = LoopClock()
 
     def make_host(node: str, net: Network, on_fault: Any) -> ProcessHost:
@@ -268,9 +258,7 @@ async def run_test(args: argparse.Namespace) -> int:
     finally:
         kill_all()
         store.close()
-    store.write_history(outcome.history)
-    store.write_results(outcome.results)
-    print(report.summary(outcome.results, str(store.dir)), flush=True)
+    _record(store, outcome)
     if interrupted:
         raise KeyboardInterrupt
     return outcome.exit_code
@@ -302,20 +290,28 @@ def run_sim(args: argparse.Namespace) -> int:
         print(f"glomers test: {exc}", file=sys.stderr)
         return EXIT_ERROR
     store = RunStore(args.store, opts.workload)
-    log.info(
-        "simulated test %s: %d nodes, %gs, rate %g, concurrency %d, nemesis %s, seed %d; "
-        "nodes from %s",
-        opts.workload, len(opts.nodes), opts.time_limit, opts.rate, opts.concurrency,
-        ",".join(opts.nemesis) or "none", opts.seed, spec,
-    )  # fmt: skip
+    _announce("simulated test", opts, f"nodes from {spec}")
     try:
         outcome = run_simulation(opts, build, store.journal)
     finally:
         store.close()
+    _record(store, outcome)
+    return outcome.exit_code
+
+
+def _announce(kind: str, opts: TestOptions, nodes: str) -> None:
+    log.info(
+        "%s %s: %d nodes, %gs, rate %g, concurrency %d, nemesis %s, seed %d; %s",
+        kind, opts.workload, len(opts.nodes), opts.time_limit, opts.rate, opts.concurrency,
+        ",".join(opts.nemesis) or "none", opts.seed, nodes,
+    )  # fmt: skip
+
+
+def _record(store: RunStore, outcome: Outcome) -> None:
+    """Write a finished run's history and results, and print its summary."""
     store.write_history(outcome.history)
     store.write_results(outcome.results)
     print(report.summary(outcome.results, str(store.dir)), flush=True)
-    return outcome.exit_code
 
 
 COMMANDS = {
