@@ -1,4 +1,5 @@
-"""``glomers test`` end to end: real node processes, real time, the store, exit statuses."""
+"""``glomers test`` end to end: real node processes in real time (and a few runs in
+simulation mode), the store, exit statuses."""
 
 from __future__ import annotations
 
@@ -100,23 +101,26 @@ def test_pn_counter_default_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("node", "extra", "reason"),
+    ("node", "extra", "reason", "mode"),
     [
-        ("lost_update_counter.py", [], "missing"),
-        ("double_count_counter.py", ["--latency", "10"], "too many"),
-        ("stale_read_counter.py", [], "missing"),
+        ("lost_update_counter.py", [], "missing", "process"),
+        ("lost_update_counter.py", [], "missing", "sim"),
+        ("double_count_counter.py", ["--latency", "10"], "too many", "sim"),
+        ("stale_read_counter.py", [], "missing", "sim"),
     ],
 )
 def test_broken_counters_are_caught(
-    tmp_path: Path, node: str, extra: list[str], reason: str
+    tmp_path: Path, node: str, extra: list[str], reason: str, mode: str
 ) -> None:
+    # Simulation mode makes each case deterministic; one real-process run stays.
+    node_args = (
+        ["--sim", "--bin", str(NODES / node)] if mode == "sim" else ["--bin", PY, str(NODES / node)]
+    )
     done, results = glomers_test(
         tmp_path,
-        "-w g-counter --node-count 3 --rate 100 --time-limit 3 --recovery-time 1",
+        "-w g-counter --node-count 3 --rate 100 --time-limit 3 --recovery-time 1 --seed 1",
         *extra,
-        "--bin",
-        PY,
-        str(NODES / node),
+        *node_args,
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert results is not None

@@ -1,8 +1,11 @@
-"""Whole test runs with in-process nodes: scheduling, phases, processes, verdicts."""
+"""Whole test runs with in-process nodes: scheduling, phases, processes, verdicts.
+
+They run in simulation mode (virtual time), except one that checks the real-time
+path keeps the seed's choices too.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -11,11 +14,12 @@ import pytest
 
 from glomers import Body, Crash, Node, Request
 from glomers.bench.clock import LoopClock
-from glomers.bench.core import TestOptions, TestRun
+from glomers.bench.core import Outcome, TestOptions, TestRun
 from glomers.bench.history import NEMESIS
 from glomers.bench.inproc import InProcessHost
 from glomers.bench.net import Latency, Network
 from glomers.bench.process import NodeFault
+from glomers.bench.sim import run_simulation
 from glomers.counter import build as build_counter
 from glomers.examples.echo import build as build_echo
 from tests.nodes import double_count_counter, lost_update_counter, stale_read_counter
@@ -35,23 +39,27 @@ def options(**overrides: Any) -> TestOptions:
     return TestOptions(**base)
 
 
-async def run(opts: TestOptions, build: Callable[[], Node]) -> Any:
+def run(opts: TestOptions, build: Callable[[], Node]) -> Outcome:
+    return run_simulation(opts, build)
+
+
+async def run_in_real_time(opts: TestOptions, build: Callable[[], Node]) -> Outcome:
     def make_host(node: str, net: Network, on_fault: Callable[[NodeFault], None]) -> Any:
         return InProcessHost(node, build, net, on_fault)
 
     return await TestRun(opts, make_host, LoopClock()).run()
 
 
-async def test_echo_run_is_valid() -> None:
-    outcome = await run(options(workload="echo", rate=50.0), build_echo)
+def test_echo_run_is_valid() -> None:
+    outcome = run(options(workload="echo", rate=50.0), build_echo)
     assert outcome.exit_code == 0, outcome.results
     assert outcome.results["valid"] is True
     assert outcome.results["stats"]["ok_count"] > 40
 
 
-async def test_counter_run_with_partitions_is_valid() -> None:
+def test_counter_run_with_partitions_is_valid() -> None:
     opts = options(nemesis=["partition"], nemesis_interval=0.2, latency=Latency(5, "exponential"))
-    outcome = await run(opts, build_counter)
+    outcome = run(opts, build_counter)
     results = outcome.results
     assert results["valid"] is True, results
     finals = results["workload"]["final_reads"]
@@ -60,8 +68,8 @@ async def test_counter_run_with_partitions_is_valid() -> None:
     assert any(op.process == NEMESIS for op in outcome.history)
 
 
-async def test_rate_threads_and_final_reads() -> None:
-    outcome = await run(options(rate=200.0, time_limit=1.0, concurrency=6), build_counter)
+def test_rate_threads_and_final_reads() -> None:
+    outcome = run(options(rate=200.0, time_limit=1.0, concurrency=6), build_counter)
     invokes = [op for op in outcome.history if op.type == "invoke" and not op.final]
     # About rate x time operations, each gap uniform in [0, 2/rate].
     assert 150 <= len(invokes) <= 250
@@ -99,14 +107,12 @@ def flaky_counter() -> Node:
     return node
 
 
-async def test_info_starts_a_new_process() -> None:
-    outcome = await run(
-        options(nodes=["n0"], concurrency=2, rate=100.0, time_limit=1.0), flaky_counter
-    )
+def test_info_starts_a_new_process() -> None:
+    outcome = run(options(nodes=["n0"], concurrency=2, rate=100.0, time_limit=1.0), flaky_counter)
     infos = [op for op in outcome.history if op.type == "info"]
     assert infos
     assert all(op.error == ["crash", "flaky"] for op in infos)
-    processes = {op.process for op in outcome.history if op.process != NEMESIS}
+    processes = {op.process for op in outcome.history if isinstance(op.process, int)}
     assert max(processes) >= 2  # 0 and 1 were replaced by 2, 3, ...
     for op in infos:
         later = [o for o in outcome.history if o.index > op.index and o.process == op.process]
@@ -119,9 +125,9 @@ async def test_info_starts_a_new_process() -> None:
     ("module", "latency"),
     [(lost_update_counter, 0), (double_count_counter, 10), (stale_read_counter, 0)],
 )
-async def test_broken_counters_are_invalid(module: Any, latency: int) -> None:
+def test_broken_counters_are_invalid(module: Any, latency: int) -> None:
     opts = options(latency=Latency(latency), time_limit=2.0)
-    outcome = await run(opts, module.build)
+    outcome = run(opts, module.build)
     assert outcome.exit_code == 1, outcome.results
     workload = outcome.results["workload"]
     assert workload["valid"] is False
@@ -130,7 +136,7 @@ async def test_broken_counters_are_invalid(module: Any, latency: int) -> None:
     assert "missing" in reasons or "too many" in reasons
 
 
-async def test_node_fault_aborts_with_254() -> None:
+def test_node_fault_aborts_with_254() -> None:
     def rude() -> Node:
         node = Node()
 
@@ -145,15 +151,15 @@ async def test_node_fault_aborts_with_254() -> None:
 
         return node
 
-    outcome = await asyncio.wait_for(run(options(), rude), 30)
+    outcome = run(options(), rude)
     assert outcome.exit_code == 254
     assert outcome.results["valid"] == "unknown"
     assert "'nowhere'" in outcome.results["error"]
 
 
-async def test_same_seed_same_choices() -> None:
-    a = await run(options(rate=50.0, time_limit=1.0), build_counter)
-    b = await run(options(rate=50.0, time_limit=1.0), build_counter)
+async def test_same_seed_same_choices_in_real_time() -> None:
+    a = await run_in_real_time(options(rate=50.0, time_limit=1.0), build_counter)
+    b = await run_in_real_time(options(rate=50.0, time_limit=1.0), build_counter)
     ops_a = [(op.f, op.value) for op in a.history if op.type == "invoke"]
     ops_b = [(op.f, op.value) for op in b.history if op.type == "invoke"]
     # Real time shifts a few operations at the edges; the choices themselves agree.
@@ -173,17 +179,17 @@ FIRST_OP = {"partition": "start-partition", "kill": "kill", "pause": "pause",
     + [("g-counter", ALL_FAULTS), ("pn-counter", ALL_FAULTS)],
     ids=lambda x: ",".join(x) if isinstance(x, list) else x,
 )
-async def test_counter_survives_each_fault(workload: str, faults: list[str]) -> None:
+def test_counter_survives_each_fault(workload: str, faults: list[str]) -> None:
     opts = options(
         workload=workload,
         nemesis=faults,
-        nemesis_interval=0.3,
+        nemesis_interval=1.0,
         latency=Latency(20, "exponential"),
-        time_limit=3.0,
-        recovery_time=2.0,
+        time_limit=20.0,
+        recovery_time=10.0,
         concurrency=6,
     )
-    outcome = await run(opts, lambda: build_counter(allow_negative=workload == "pn-counter"))
+    outcome = run(opts, lambda: build_counter(allow_negative=workload == "pn-counter"))
     results = outcome.results
     assert results["valid"] is True, results["workload"]
     finals = results["workload"]["final_reads"]
@@ -195,8 +201,6 @@ async def test_counter_survives_each_fault(workload: str, faults: list[str]) -> 
 
 
 def test_simulation_replays_exactly() -> None:
-    from glomers.bench.sim import run_simulation
-
     def encode(outcome: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         return [op.to_json() for op in outcome.history], outcome.results
 
@@ -216,3 +220,18 @@ def test_simulation_replays_exactly() -> None:
     assert encode(other) != encode(first)
     # Virtual time: the history spans the whole simulated run.
     assert first.history[-1].time > 10e9
+
+
+def test_a_builder_that_fails_is_a_node_fault() -> None:
+    def broken() -> Node:
+        raise ValueError("no config")
+
+    outcome = run(options(), broken)
+    assert outcome.exit_code == 254
+    assert "build" in outcome.results["error"]
+    assert "ValueError('no config')" in outcome.results["error"]
+    assert 'raise ValueError("no config")' in outcome.results["error"]
+
+    outcome = run(options(), lambda: 42)  # type: ignore[arg-type,return-value]
+    assert outcome.exit_code == 254
+    assert "returned 42, not a glomers Node" in outcome.results["error"]

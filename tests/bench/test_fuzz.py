@@ -7,7 +7,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+import glomers.bench.fuzz as fuzz_module
 from glomers.bench.fuzz import replay_command
 
 PY = sys.executable
@@ -69,3 +73,16 @@ def test_ctrl_c_stops_fuzzing_with_what_was_found() -> None:
 def test_replay_command_drops_fuzz_only_flags() -> None:
     argv = ["-w", "echo", "--seeds", "9", "--jobs=3", "--first-seed", "4", "--rate", "5"]
     assert replay_command(argv, 7) == "glomers test --sim -w echo --rate 5 --seed 7"
+
+
+def test_a_run_that_crashes_is_a_failing_seed_not_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(*args: Any) -> Any:
+        raise KeyError("bench bug")
+
+    monkeypatch.setattr(fuzz_module, "run_simulation", crash)
+    args = fuzz_module.fuzz_parser().parse_args(STANDARD)
+    assert fuzz_module.run_one(args, "glomers.counter:build", 4) == (
+        4,
+        "crashed",
+        "KeyError: 'bench bug'",
+    )

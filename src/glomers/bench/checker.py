@@ -336,40 +336,16 @@ def _summary(values: Iterable[float]) -> dict[str, Any]:
     }
 
 
-def read_lag(history: Sequence[Op]) -> dict[str, Any]:
-    """How stale each successful counter read was, and reads no counter could give.
+def read_lag_points(history: Sequence[Op]) -> list[dict[str, Any]]:
+    """Each ok read's lag, as ``read_lag`` measures it, in history order: dicts with
+    ``process``, ``node``, ``value``, ``known``, ``lag``, ``lag_seconds``, ``time``
+    (the read's invocation) and ``final``."""
+    return _read_lags(history)[0]
 
-    For every ``ok`` read R (final or not) with value v:
 
-    - *known* K is the sum of the deltas of the adds that completed ``ok``
-      before R was invoked (earlier in the history). R's **lag** is K - v, in
-      counter units: positive when R missed acknowledged adds; it can be
-      negative when R already saw adds still in flight or of unknown outcome.
-    - **lag_seconds**: for lag > 0, how long the acknowledged total had been
-      above v when R was invoked. Let K_0 = 0 (the counter at the start) and
-      K_j the acknowledged total right after the j-th ok add completed. Take
-      the last j (up to R's invocation) with K_j <= v; the (j+1)-th ok add is
-      the one after which the acknowledged total stayed above v. lag_seconds
-      is R's invoke time minus that add's completion time (or minus 0, the
-      test's start, if even K_0 > v). With only non-negative deltas this is
-      simply the age of the oldest acknowledged add R could not have seen if it
-      saw a prefix of them. It is 0 for reads with lag <= 0.
-    - **bounds**: a counter's value is the sum of some adds that were invoked
-      before the read completed (``fail`` adds excluded: they did not happen),
-      so v can be neither above the sum of their positive deltas nor below the
-      sum of their negative ones. For a g-counter (no negative deltas) that is
-      0 <= v <= the sum of all such adds. For a pn-counter, the plain sum of
-      all adds is *not* an upper bound (a missed decrement raises the value),
-      hence the split by sign. Reads outside go to ``too_high`` / ``too_low``;
-      these are the only errors: ``valid`` is False iff there are some.
-
-    Returns ``valid``; ``reads`` (how many were measured); ``lag`` and
-    ``lag_seconds``, each ``{count, min, median, p90, p99, max}`` over all
-    measured reads (nearest-rank quantiles); ``lagging_reads`` (lag > 0);
-    ``worst``, the read with the highest lag (or None); ``too_high`` and
-    ``too_low``, lists of ``{process, node, value, bound, time}``; and
-    ``skipped``, ok reads whose value is not an integer.
-    """
+def _read_lags(
+    history: Sequence[Op],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], int]:
     history = list(history)
     operations = _operations(history)
     by_record: dict[int, _Operation] = {}
@@ -450,6 +426,44 @@ def read_lag(history: Sequence[Op]) -> dict[str, Any]:
             elif value < negative:
                 too_low.append(where | {"bound": negative, "time": op.time})
 
+    return lags, too_high, too_low, skipped
+
+
+def read_lag(history: Sequence[Op]) -> dict[str, Any]:
+    """How stale each successful counter read was, and reads no counter could give.
+
+    For every ``ok`` read R (final or not) with value v:
+
+    - *known* K is the sum of the deltas of the adds that completed ``ok``
+      before R was invoked (earlier in the history). R's **lag** is K - v, in
+      counter units: positive when R missed acknowledged adds; it can be
+      negative when R already saw adds still in flight or of unknown outcome.
+    - **lag_seconds**: for lag > 0, how long the acknowledged total had been
+      above v when R was invoked. Let K_0 = 0 (the counter at the start) and
+      K_j the acknowledged total right after the j-th ok add completed. Take
+      the last j (up to R's invocation) with K_j <= v; the (j+1)-th ok add is
+      the one after which the acknowledged total stayed above v. lag_seconds
+      is R's invoke time minus that add's completion time (or minus 0, the
+      test's start, if even K_0 > v). With only non-negative deltas this is
+      simply the age of the oldest acknowledged add R could not have seen if it
+      saw a prefix of them. It is 0 for reads with lag <= 0.
+    - **bounds**: a counter's value is the sum of some adds that were invoked
+      before the read completed (``fail`` adds excluded: they did not happen),
+      so v can be neither above the sum of their positive deltas nor below the
+      sum of their negative ones. For a g-counter (no negative deltas) that is
+      0 <= v <= the sum of all such adds. For a pn-counter, the plain sum of
+      all adds is *not* an upper bound (a missed decrement raises the value),
+      hence the split by sign. Reads outside go to ``too_high`` / ``too_low``;
+      these are the only errors: ``valid`` is False iff there are some.
+
+    Returns ``valid``; ``reads`` (how many were measured); ``lag`` and
+    ``lag_seconds``, each ``{count, min, median, p90, p99, max}`` over all
+    measured reads (nearest-rank quantiles); ``lagging_reads`` (lag > 0);
+    ``worst``, the read with the highest lag (or None); ``too_high`` and
+    ``too_low``, lists of ``{process, node, value, bound, time}``; and
+    ``skipped``, ok reads whose value is not an integer.
+    """
+    lags, too_high, too_low, skipped = _read_lags(history)
     lagging = [r for r in lags if r["lag"] > 0]
     worst = max(lagging, key=lambda r: (r["lag"], r["lag_seconds"]), default=None)
     return {

@@ -19,12 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from rich.logging import RichHandler
+
 from glomers.bench import report
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import EXIT_ERROR, Outcome, TestOptions, TestRun
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
 from glomers.bench.process import ProcessHost, kill_all
+from glomers.bench.progress import RunProgress
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
 from glomers.bench.store import RunStore
 from glomers.bench.workloads import WORKLOADS
@@ -248,10 +251,12 @@ async def run_test(args: argparse.Namespace) -> int:
             node, argv, net, store.node_log(node), on_fault, log_stderr=args.log_stderr
         )
 
-    test = TestRun(opts, make_host, clock, journal=store.journal)
+    progress = _progress(opts)
+    test = TestRun(opts, make_host, clock, journal=store.journal, observer=progress)
     interrupted = False
     try:
-        outcome = await test.run()
+        with progress:
+            outcome = await test.run()
     except asyncio.CancelledError:
         interrupted = True
         outcome = test.outcome("interrupted (Ctrl-C)")
@@ -291,12 +296,23 @@ def run_sim(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     store = RunStore(args.store, opts.workload)
     _announce("simulated test", opts, f"nodes from {spec}")
+    progress = _progress(opts)
     try:
-        outcome = run_simulation(opts, build, store.journal)
+        with progress:
+            outcome = run_simulation(opts, build, store.journal, progress)
     finally:
         store.close()
     _record(store, outcome)
     return outcome.exit_code
+
+
+def _progress(opts: TestOptions) -> RunProgress:
+    progress = RunProgress(opts.time_limit, opts.recovery_time)
+    if progress.live:
+        # Log records must go through the live panel's console, or they tear it apart.
+        root = logging.getLogger()
+        root.handlers[:] = [RichHandler(console=progress.console, show_path=False)]
+    return progress
 
 
 def _announce(kind: str, opts: TestOptions, nodes: str) -> None:

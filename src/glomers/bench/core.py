@@ -88,6 +88,16 @@ class Host(Protocol):
 
 #: Builds the host of one node: ``(node_id, network, on_fault) -> Host``. The host
 #: registers itself in the network.
+class Observer(Protocol):
+    """Watches a run as it goes (``glomers.bench.progress.RunProgress``)."""
+
+    def attach_clock(self, now: Callable[[], float]) -> None: ...
+
+    def phase(self, name: str, seconds: float | None = None) -> None: ...
+
+    def op(self, op: Op) -> None: ...
+
+
 HostFactory = Callable[[str, Network, Callable[[NodeFault], None]], Host]
 
 
@@ -123,11 +133,13 @@ class TestRun:
         clock: LoopClock,
         *,
         journal: Journal | None = None,
-        on_op: Callable[[Op], None] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.opts = opts
         self.clock = clock
-        self.on_op = on_op
+        self.observer = observer
+        if observer is not None:
+            observer.attach_clock(clock.now)
         self.workload: Workload = workload_for(opts.workload, opts.client_timeout)
         self.rngs = {
             name: random.Random(f"{opts.seed}:{name}")
@@ -187,31 +199,39 @@ class TestRun:
             error = str(exc)
         finally:
             await self._teardown()
+        self._phase("checking")
         return self.outcome(error)
 
+    def _phase(self, name: str, seconds: float | None = None) -> None:
+        if self.observer is not None:
+            self.observer.phase(name, seconds)
+
     async def _setup(self) -> None:
-        log.info("starting %d nodes", len(self.hosts))
+        self._phase("starting nodes")
         await asyncio.gather(*(host.start() for host in self.hosts.values()))
         await asyncio.gather(*(self._init(node) for node in self.hosts))
-        log.info("all nodes initialised")
 
     async def _main_phase(self) -> None:
         self.t0 = self.clock.now()
+        self._phase("running", self.opts.time_limit)
         end = self.t0 + self.opts.time_limit
         for i in range(self.opts.concurrency):
             self.threads.append(_Thread(i, self._open_client()))
             self._free.add(i)
         clients = self._dispatch(end) if self.opts.rate > 0 else self.clock.sleep_until(end)
         await asyncio.gather(clients, self.nemesis.run(end))
+        self._phase("finishing")
         await self._drain()
 
     async def _final_phase(self) -> None:
+        self._phase("healing")
         await self.nemesis.heal()
         final = self.workload.final()
         if final is None:
             return
-        log.info("waiting %gs for recovery", self.opts.recovery_time)
+        self._phase("recovery", self.opts.recovery_time)
         await self.clock.sleep(self.opts.recovery_time)
+        self._phase("final reads")
         f, value = final
         await asyncio.gather(
             *(self._perform(i, f, value, final=True) for i in range(len(self.threads)))
@@ -340,8 +360,8 @@ class TestRun:
         op.index = len(self.history)
         op.time = round((self.clock.now() - self.t0) * 1e9)
         self.history.append(op)
-        if self.on_op is not None:
-            self.on_op(op)
+        if self.observer is not None:
+            self.observer.op(op)
 
     def outcome(self, error: str | None) -> Outcome:
         """Check the history so far; ``error`` says why the run ended early, if it did."""

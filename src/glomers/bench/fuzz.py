@@ -42,7 +42,10 @@ def _quiet_worker() -> None:
 def run_one(args: argparse.Namespace, spec: str, seed: int) -> tuple[int, Any, str]:
     """One simulated run: ``(seed, valid, why)``."""
     opts = build_options(argparse.Namespace(**{**vars(args), "seed": seed}))
-    results = run_simulation(opts, load_builder(spec)).results
+    try:
+        results = run_simulation(opts, load_builder(spec)).results
+    except Exception as exc:  # a failing seed to report, not a reason to stop the others
+        return seed, "crashed", f"{type(exc).__name__}: {exc}"
     why = ""
     if results["valid"] is not True:
         if results.get("error"):

@@ -107,3 +107,79 @@ def pairs(history: Iterable[Op]) -> Iterator[tuple[Op, Op | None]]:
                 done[id(invoke)] = op
     for invoke in order:
         yield invoke, done.get(id(invoke))
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPeriod:
+    """A stretch of the test during which one fault was in force.
+
+    ``fault`` is ``partition``, ``loss``, ``slow``, ``kill`` or ``pause``;
+    ``node`` names the node killed or paused (None for network faults).
+    ``start`` and ``end`` are nanoseconds like ``Op.time``; ``end`` is None when
+    the history ends with the fault still in force. ``detail`` is what the
+    nemesis reported when the fault began (a partition's grudges, say).
+    """
+
+    fault: str
+    start: int
+    end: int | None
+    node: str | None = None
+    detail: Any = None
+
+
+#: Nemesis operations that begin and end each fault (kill ends with a restart).
+_BEGINS = {"start-partition": "partition", "start-loss": "loss", "start-slow": "slow",
+           "kill": "kill", "pause": "pause"}  # fmt: skip
+_ENDS = {"stop-partition": "partition", "stop-loss": "loss", "stop-slow": "slow",
+         "start": "kill", "resume": "pause"}  # fmt: skip
+
+
+class FaultTracker:
+    """Follows the nemesis's records as they come and knows which faults are in force.
+
+    The nemesis records each step twice, what it was asked and then what it
+    did, both with the node it acted on; a fault is in force from the
+    completion of the step that begins it to the completion of the step that
+    ends it.
+    """
+
+    def __init__(self) -> None:
+        self._asked: set[tuple[str, str | None]] = set()
+        #: The faults in force, by (fault, node), with when each began.
+        self.active: dict[tuple[str, str | None], FaultPeriod] = {}
+
+    def feed(self, op: Op) -> FaultPeriod | None:
+        """Take the next op of the history; return the period it began or ended."""
+        if is_client(op) or (op.f not in _BEGINS and op.f not in _ENDS):
+            return None
+        step = (op.f, op.node)
+        if step not in self._asked:
+            self._asked.add(step)
+            return None
+        self._asked.discard(step)
+        if op.f in _BEGINS:
+            period = FaultPeriod(_BEGINS[op.f], op.time, None, op.node, op.value)
+            self.active[(period.fault, op.node)] = period
+            return period
+        began = self.active.pop((_ENDS[op.f], op.node), None)
+        if began is None:
+            return None  # healing a fault that was not in force
+        return FaultPeriod(began.fault, began.start, op.time, began.node, began.detail)
+
+
+def fault_periods(history: Iterable[Op]) -> list[FaultPeriod]:
+    """The periods of the faults the nemesis injected, in the order they began."""
+    tracker = FaultTracker()
+    periods: list[FaultPeriod] = []
+    where: dict[tuple[str, str | None], int] = {}
+    for op in history:
+        period = tracker.feed(op)
+        if period is None:
+            continue
+        key = (period.fault, period.node)
+        if period.end is None:
+            where[key] = len(periods)
+            periods.append(period)
+        else:
+            periods[where.pop(key)] = period
+    return periods

@@ -4,14 +4,26 @@
 each message as the JSON line it would read on stdin and its output goes
 through the same checks as a child process's stdout, so a node behaves the same
 in both. Killing drops the node object (and everything it kept in memory) and
-``start`` builds a fresh one; pausing holds what it receives and what it sends
-until it resumes.
+``start`` builds a fresh one.
+
+Pausing must stop the node the way SIGSTOP stops a process: nothing it
+receives is read and none of its own code runs -- handlers, background tasks,
+timers -- until it resumes, when whatever came due meanwhile runs at once.
+The node shares the bench's event loop, so the loop itself tells the node's
+work apart: everything scheduled while a node's code runs carries that node's
+``_Gate`` in its context (tasks and callbacks inherit the context they were
+created in), and ``PausableLoop`` routes such callbacks through the gate, which
+holds them while the node is paused.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import random
+import traceback
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
@@ -20,6 +32,98 @@ from glomers.bench.process import BadOutput, NodeFault, send_output
 from glomers.node import Node, default_seeds
 
 _encode = msgspec.json.Encoder().encode
+
+#: Lines of a builder's traceback quoted in the fault report.
+_TRACE_LINES = 12
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+class _Scheduled:
+    """One callback a node scheduled, with what it takes to run it later."""
+
+    __slots__ = ("args", "callback", "context", "handle")
+
+    def __init__(
+        self, callback: Callable[..., object], args: tuple[Any, ...], context: Any
+    ) -> None:
+        self.callback = callback
+        self.args = args
+        self.context: contextvars.Context = context
+        self.handle: asyncio.Handle | None = None
+
+
+class _Gate:
+    """The loop's view of one node incarnation: open, or holding its callbacks."""
+
+    __slots__ = ("held", "paused")
+
+    def __init__(self) -> None:
+        self.paused = False
+        self.held: list[_Scheduled] = []
+
+    def run(self, item: _Scheduled) -> None:
+        if self.paused:
+            self.held.append(item)
+        else:
+            item.callback(*item.args)
+
+    def release(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Open the gate; what it held runs as soon as the loop gets to it."""
+        self.paused = False
+        held, self.held = self.held, []
+        for item in held:
+            loop.call_soon(self._replay, item, context=item.context)
+
+    def _replay(self, item: _Scheduled) -> None:
+        # A timer the node cancelled after it came due, while paused, must not fire:
+        # a stopped process that resumes also handles its input before due timers.
+        if item.handle is None or not item.handle.cancelled():
+            self.run(item)
+
+
+#: The gate of the node whose code is running now, if any.
+_current: contextvars.ContextVar[_Gate | None] = contextvars.ContextVar(
+    "glomers_inproc_node", default=None
+)
+
+
+class PausableLoop(asyncio.BaseEventLoop):
+    """An event loop mixin that lets in-process nodes be paused (see the module doc)."""
+
+    def call_soon(  # type: ignore[override]
+        self,
+        callback: Callable[..., object],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
+        if context is None:
+            context = contextvars.copy_context()
+        gate = context.get(_current)
+        if gate is None:
+            return super().call_soon(callback, *args, context=context)
+        item = _Scheduled(callback, args, context)
+        item.handle = super().call_soon(gate.run, item, context=context)
+        return item.handle
+
+    def call_at(  # type: ignore[override]
+        self,
+        when: float,
+        callback: Callable[..., object],
+        *args: Any,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.TimerHandle:
+        if context is None:
+            context = contextvars.copy_context()
+        gate = context.get(_current)
+        if gate is None:
+            return super().call_at(when, callback, *args, context=context)
+        item = _Scheduled(callback, args, context)
+        handle = super().call_at(when, gate.run, item, context=context)
+        item.handle = handle
+        return handle
 
 
 class InProcessHost:
@@ -37,49 +141,81 @@ class InProcessHost:
         self.node_id = node_id
         self.seed = seed
         self.incarnation = 0
-        self.build = build
+        # Typed loosely on purpose: it is the user's code, checked at each start.
+        self.build: Callable[[], object] = build
         self.net = net
         self.on_fault = on_fault
         self.node: Node | None = None
         self.up = False
         self.paused = False
+        self._gate = _Gate()
         self._held: list[Message] = []
-        self._held_output: list[bytes] = []
         self._faulted = False
         net.add(node_id, self.deliver)
 
     async def start(self) -> None:
         self.incarnation += 1
-        if self.seed is None:
-            node = self.build()
-        else:
-            # Each incarnation of each node gets its own seed, drawn from the run's.
-            seeds = random.Random(f"{self.seed}:{self.node_id}:{self.incarnation}")
-            with default_seeds(lambda: seeds.getrandbits(64)):
-                node = self.build()
-        self.node = node
+        self._gate = _Gate()
+        token = _current.set(self._gate)
+        try:
+            if self.seed is None:
+                built = self.build()
+            else:
+                # Each incarnation of each node gets its own seed, drawn from the run's.
+                seeds = random.Random(f"{self.seed}:{self.node_id}:{self.incarnation}")
+                with default_seeds(lambda: seeds.getrandbits(64)):
+                    built = self.build()
+        except Exception as exc:
+            # The builder's frames only: the first one is this method's.
+            tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+            lines = traceback.format_exception(type(exc), exc, tb)
+            where = "".join(lines[-_TRACE_LINES:])
+            self._start_failed(f"{_name(self.build)}() raised {exc!r}:\n{where}")
+            return
+        finally:
+            _current.reset(token)
+        if not isinstance(built, Node):
+            self._start_failed(f"{_name(self.build)}() returned {built!r}, not a glomers Node.")
+            return
+        node = built
         node.attach(lambda data: self._output(node, data))
+        self.node = node
         self.up = True
         self.paused = False
+
+    def _start_failed(self, why: str) -> None:
+        self._faulted = True
+        self.on_fault(NodeFault(self.node_id, f"Could not start node {self.node_id}: {why}"))
 
     async def kill(self) -> None:
         node, self.node = self.node, None
         self.up = False
+        self.paused = False
         self._held.clear()
-        self._held_output.clear()
+        # What the node held must run for its tasks to see their cancellation, but
+        # nothing it does from here on reaches the network (see ``_output``).
+        self._gate.release(asyncio.get_running_loop())
         if node is not None:
             await node.close()
 
     def pause(self) -> None:
-        if self.up:
-            self.paused = True
+        if not self.up:
+            return
+        if not isinstance(asyncio.get_running_loop(), PausableLoop):
+            raise RuntimeError(
+                "pausing an in-process node needs the simulation loop (glomers.bench.sim)"
+            )
+        self.paused = True
+        self._gate.paused = True
 
     def resume(self) -> None:
+        if not self.paused:
+            return
         self.paused = False
-        output, self._held_output = self._held_output, []
-        for data in output:
-            if self.node is not None:
-                self._output(self.node, data)
+        # Held callbacks are queued before the held messages are fed, so the node reads
+        # its input, then runs what came due, then what the input started: the order
+        # of the first loop pass of a process that resumes.
+        self._gate.release(asyncio.get_running_loop())
         held, self._held = self._held, []
         for message in held:
             self.deliver(message)
@@ -96,20 +232,26 @@ class InProcessHost:
         if self.paused:
             self._held.append(message)
             return
-        self.node.feed(_encode(message))
+        token = _current.set(self._gate)
+        try:
+            self.node.feed(_encode(message))
+        finally:
+            _current.reset(token)
 
     def _output(self, node: Node, data: bytes) -> None:
         if node is not self.node or self._faulted:
             return  # a killed node's last words are lost, as a process's would be
-        if self.paused:
-            self._held_output.append(data)  # a stopped process sends nothing
-            return
-        for raw in data.split(b"\n"):
-            if not raw.strip():
-                continue
-            try:
-                send_output(self.net, self.node_id, raw)
-            except BadOutput as exc:
-                self._faulted = True
-                self.on_fault(NodeFault(self.node_id, str(exc)))
-                return
+        # What the network and the bench schedule from here is not the node's work.
+        token = _current.set(None)
+        try:
+            for raw in data.split(b"\n"):
+                if not raw.strip():
+                    continue
+                try:
+                    send_output(self.net, self.node_id, raw)
+                except BadOutput as exc:
+                    self._faulted = True
+                    self.on_fault(NodeFault(self.node_id, str(exc)))
+                    return
+        finally:
+            _current.reset(token)

@@ -173,12 +173,12 @@ class Nemesis:
             up = [n for n in self.nodes if self.hosts[n].up and n not in self._recoveries]
             if up:
                 node = self.rng.choice(up)
-                await self._op("kill", node, partial(self._kill, node))
+                await self._op("kill", node, partial(self._kill, node), node)
         elif fault == "pause":
             up = [n for n in self.nodes if self.hosts[n].up and n not in self._recoveries]
             if up:
                 node = self.rng.choice(up)
-                await self._op("pause", node, partial(self._pause, node))
+                await self._op("pause", node, partial(self._pause, node), node)
 
     async def heal(self) -> None:
         """End every fault: stop each enabled one and bring every node back."""
@@ -194,9 +194,9 @@ class Nemesis:
         for node in self.nodes:
             host = self.hosts[node]
             if host.paused:
-                await self._op("resume", node, partial(self._resume, node))
+                await self._op("resume", node, partial(self._resume, node), node)
             if not host.up:
-                await self._op("start", node, partial(self._start_node, node))
+                await self._op("start", node, partial(self._start_node, node), node)
 
     async def cancel(self) -> None:
         """Stop pending recoveries without performing them (the test is aborting)."""
@@ -263,14 +263,16 @@ class Nemesis:
             # while it answers init).
             self._recovering.add(node)
             try:
-                await self._op(f, node, partial(action, node))
+                await self._op(f, node, partial(action, node), node)
             finally:
                 self._recovering.discard(node)
                 self._recoveries.pop(node, None)
 
         self._recoveries[node] = asyncio.get_running_loop().create_task(recover())
 
-    async def _op(self, f: str, value: Any, action: Callable[[], Awaitable[Any]]) -> None:
-        self.record(Op(NEMESIS, "info", f, value))
+    async def _op(
+        self, f: str, value: Any, action: Callable[[], Awaitable[Any]], node: str | None = None
+    ) -> None:
+        self.record(Op(NEMESIS, "info", f, value, node=node))
         result = await action()
-        self.record(Op(NEMESIS, "info", f, result))
+        self.record(Op(NEMESIS, "info", f, result, node=node))

@@ -11,6 +11,7 @@ from it -- so the same seed and flags replay the same run exactly.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import os
@@ -21,8 +22,8 @@ from typing import Any
 import looptime
 
 from glomers.bench.clock import LoopClock
-from glomers.bench.core import Outcome, TestOptions, TestRun
-from glomers.bench.inproc import InProcessHost
+from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
+from glomers.bench.inproc import InProcessHost, PausableLoop
 from glomers.bench.net import Journal, Network
 from glomers.bench.process import NodeFault
 from glomers.node import Node
@@ -33,6 +34,10 @@ DEFAULT_BUILDERS = {
     "pn-counter": "glomers.counter:build_pn",
     "echo": "glomers.examples.echo:build",
 }
+
+
+class SimLoop(PausableLoop, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoop):
+    """The simulation's event loop: virtual time, and nodes that can be paused."""
 
 
 class NotSimulable(Exception):
@@ -76,22 +81,28 @@ def load_builder(spec: str) -> Callable[[], Node]:
 
 
 async def simulate(
-    opts: TestOptions, build: Callable[[], Node], journal: Journal | None = None
+    opts: TestOptions,
+    build: Callable[[], Node],
+    journal: Journal | None = None,
+    observer: Observer | None = None,
 ) -> Outcome:
-    """Run one test with in-process nodes (on whatever loop is running)."""
+    """Run one test with in-process nodes, on a running ``SimLoop``."""
 
     def make_host(node: str, net: Network, on_fault: Callable[[NodeFault], None]) -> Any:
         return InProcessHost(node, build, net, on_fault, seed=opts.seed)
 
-    return await TestRun(opts, make_host, LoopClock(), journal=journal).run()
+    return await TestRun(opts, make_host, LoopClock(), journal=journal, observer=observer).run()
 
 
 def run_simulation(
-    opts: TestOptions, build: Callable[[], Node], journal: Journal | None = None
+    opts: TestOptions,
+    build: Callable[[], Node],
+    journal: Journal | None = None,
+    observer: Observer | None = None,
 ) -> Outcome:
     """Run one test in simulation mode, on a fresh virtual-time loop starting at 0."""
-    loop = looptime.new_event_loop(start=0.0, noop_cycles=0)
+    loop = SimLoop(start=0.0, noop_cycles=0)
     try:
-        return loop.run_until_complete(simulate(opts, build, journal))
+        return loop.run_until_complete(simulate(opts, build, journal, observer))
     finally:
         loop.close()

@@ -1,0 +1,53 @@
+"""The history helpers: fault periods from the nemesis's records."""
+
+from __future__ import annotations
+
+from glomers.bench.core import TestOptions
+from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods
+from glomers.bench.sim import run_simulation
+from glomers.counter import build
+
+
+def nemesis(f: str, value: object, t: int, node: str | None = None) -> Op:
+    return Op(NEMESIS, "info", f, value, time=t, node=node)
+
+
+def test_periods_pair_each_fault_with_its_end_even_when_steps_interleave() -> None:
+    history = [
+        nemesis("start-partition", "majority", 1),
+        nemesis("start-partition", {"isolated": {"n0": ["n1"]}}, 2),
+        nemesis("kill", "n1", 3, "n1"),
+        nemesis("pause", "n2", 4, "n2"),  # a step that began while the kill was underway
+        nemesis("kill", "killed n1", 5, "n1"),
+        nemesis("pause", "paused n2", 6, "n2"),
+        Op(0, "invoke", "read", time=7),
+        nemesis("stop-partition", None, 8),
+        nemesis("stop-partition", "network-healed", 9),
+        nemesis("start", "n1", 10, "n1"),
+        nemesis("start", "restarted n1", 11, "n1"),
+        nemesis("stop-loss", None, 12),  # heal stops faults that never started
+        nemesis("stop-loss", "no loss", 13),
+        nemesis("start-slow", 10, 14),
+        nemesis("start-slow", "latency x10", 15),
+    ]
+    assert fault_periods(history) == [
+        FaultPeriod("partition", 2, 9, None, {"isolated": {"n0": ["n1"]}}),
+        FaultPeriod("kill", 5, 11, "n1", "killed n1"),
+        FaultPeriod("pause", 6, None, "n2", "paused n2"),
+        FaultPeriod("slow", 15, None, None, "latency x10"),
+    ]
+
+
+def test_a_real_run_ends_every_period_by_the_final_reads() -> None:
+    opts = TestOptions(
+        workload="g-counter", nodes=["n0", "n1", "n2"], time_limit=60.0, rate=20.0,
+        nemesis=["partition", "kill", "pause", "loss", "slow"], nemesis_interval=2.0,
+        recovery_time=5.0, seed=11,
+    )  # fmt: skip
+    history = run_simulation(opts, build).history
+    periods = fault_periods(history)
+    assert {p.fault for p in periods} == {"partition", "kill", "pause", "loss", "slow"}
+    final = min(op.time for op in history if op.final)
+    for p in periods:
+        assert p.end is not None and p.start <= p.end <= final, p
+        assert (p.node is not None) == (p.fault in ("kill", "pause"))

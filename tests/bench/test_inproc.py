@@ -1,0 +1,173 @@
+"""In-process nodes on the simulation loop: pausing holds everything a node does."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from glomers import Body, Node, Request, Timeout
+from glomers.bench.clock import LoopClock
+from glomers.bench.inproc import InProcessHost
+from glomers.bench.net import Message, Network
+from glomers.bench.sim import SimLoop
+
+
+class Scene:
+    """One in-process node ``n0``, a client ``c1`` and a peer ``n1`` whose replies we time."""
+
+    def __init__(self, build: Callable[[], Node]) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.net = Network(LoopClock(), random.Random(1))
+        self.host = InProcessHost("n0", build, self.net, self.fault)
+        self.faults: list[Any] = []
+        self.to_client: list[tuple[float, Message]] = []
+        self.to_peer: list[tuple[float, Message]] = []
+        self.net.add("c1", lambda m: self.to_client.append((self.loop.time(), m)))
+        self.net.add("n1", lambda m: self.to_peer.append((self.loop.time(), m)))
+
+    def fault(self, fault: Any) -> None:
+        self.faults.append(fault)
+
+    async def start(self) -> None:
+        await self.host.start()
+        self.request("init", node_id="n0", node_ids=["n0", "n1"])
+
+    def request(self, type: str, src: str = "c1", **fields: Any) -> None:
+        body = {"type": type, "msg_id": len(self.to_client) + 100, **fields}
+        self.net.send({"src": src, "dest": "n0", "body": body})
+
+    async def until(self, when: float) -> None:
+        await asyncio.sleep(when - self.loop.time())
+
+
+def simulate(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    loop = SimLoop(start=0.0, noop_cycles=0)
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+
+
+def ticking_node(ticks: list[float], outcomes: list[tuple[float, str]]) -> Node:
+    node = Node(rpc_timeout=1.0)
+    node.every(1.0, lambda: ticks.append(asyncio.get_running_loop().time()))
+
+    @node.handler("sleepy")
+    async def sleepy(req: Request[Any]) -> Body:
+        await asyncio.sleep(2.0)
+        return {"type": "sleepy_ok"}
+
+    @node.handler("ask_peer")
+    async def ask_peer(req: Request[Any]) -> Body:
+        try:
+            await node.rpc("n1", {"type": "ping"})
+            outcomes.append((asyncio.get_running_loop().time(), "reply"))
+        except Timeout:
+            outcomes.append((asyncio.get_running_loop().time(), "timeout"))
+        return {"type": "ask_peer_ok"}
+
+    return node
+
+
+def test_pause_holds_timers_tasks_and_input_until_resume() -> None:
+    ticks: list[float] = []
+    outcomes: list[tuple[float, str]] = []
+
+    async def scenario() -> None:
+        scene = Scene(lambda: ticking_node(ticks, outcomes))
+        await scene.start()
+        scene.request("sleepy")
+        await scene.until(0.5)
+        scene.host.pause()
+        scene.request("sleepy")  # arrives while paused: read only after resume
+        await scene.until(5.5)
+        assert ticks == []  # the 1 s tick came due at 1.0, but the node is stopped
+        assert [m["body"]["type"] for _, m in scene.to_client] == ["init_ok"]
+        scene.host.resume()
+        await scene.until(9.75)
+        replies = [(t, m["body"]["type"]) for t, m in scene.to_client]
+        # The first sleep was due at 2.0 and ends at once on resume; the second starts then.
+        assert replies == [(0.0, "init_ok"), (5.5, "sleepy_ok"), (7.5, "sleepy_ok")]
+        assert ticks == [5.5, 6.5, 7.5, 8.5, 9.5]
+        assert scene.faults == []
+
+    simulate(scenario)
+
+
+def test_a_reply_read_on_resume_beats_the_timeout_that_came_due_meanwhile() -> None:
+    outcomes: list[tuple[float, str]] = []
+
+    async def scenario() -> None:
+        scene = Scene(lambda: ticking_node([], outcomes))
+        await scene.start()
+        scene.request("ask_peer")
+        await scene.until(0.25)
+        ping = scene.to_peer[0][1]["body"]
+        scene.host.pause()
+        await scene.until(0.5)
+        # The peer answers within the timeout, but n0 is stopped and reads it late.
+        pong = {"type": "pong", "in_reply_to": ping["msg_id"]}
+        scene.net.send({"src": "n1", "dest": "n0", "body": pong})
+        await scene.until(3.0)
+        assert outcomes == []
+        scene.host.resume()
+        await scene.until(4.0)
+        assert outcomes == [(3.0, "reply")]
+
+    simulate(scenario)
+
+
+def test_a_timeout_due_while_paused_fires_on_resume() -> None:
+    outcomes: list[tuple[float, str]] = []
+
+    async def scenario() -> None:
+        scene = Scene(lambda: ticking_node([], outcomes))
+        await scene.start()
+        scene.request("ask_peer")
+        await scene.until(0.25)
+        scene.host.pause()
+        await scene.until(3.0)
+        assert outcomes == []
+        scene.host.resume()
+        await scene.until(4.0)
+        assert outcomes == [(3.0, "timeout")]
+
+    simulate(scenario)
+
+
+def test_killing_a_paused_node_drops_it_and_a_fresh_one_starts() -> None:
+    ticks: list[float] = []
+
+    async def scenario() -> None:
+        scene = Scene(lambda: ticking_node(ticks, []))
+        await scene.start()
+        scene.request("sleepy")
+        await scene.until(0.5)
+        scene.host.pause()
+        await scene.until(3.0)
+        await asyncio.wait_for(scene.host.kill(), 1.0)
+        await scene.until(4.0)
+        # Its held work is released only for its tasks to see their cancellation.
+        assert ticks == []
+        assert [m["body"]["type"] for _, m in scene.to_client] == ["init_ok"]
+        await scene.start()
+        await scene.until(5.5)
+        assert ticks == [5.0]
+        assert [m["body"]["type"] for _, m in scene.to_client] == ["init_ok", "init_ok"]
+
+    simulate(scenario)
+
+
+def test_pausing_needs_the_simulation_loop() -> None:
+    async def scenario() -> None:
+        scene = Scene(lambda: ticking_node([], []))
+        await scene.start()
+        with pytest.raises(RuntimeError, match="simulation loop"):
+            scene.host.pause()
+        await scene.host.kill()
+
+    asyncio.run(scenario())
