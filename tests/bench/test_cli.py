@@ -336,3 +336,17 @@ def test_sim_mode_runs_python_nodes_and_refuses_others(tmp_path: Path) -> None:
     assert "run other programs without --sim (process mode)" in done.stderr
     done, _ = glomers_test(tmp_path, "--sim -w echo --bin glomers.examples.echo:nothing")
     assert "no function 'nothing'" in done.stderr
+
+
+def test_sim_mode_writes_each_nodes_log_to_its_own_file(tmp_path: Path) -> None:
+    flags = "--sim -w g-counter --node-count 3 --rate 50 --time-limit 5 --seed 2"
+    done, _ = glomers_test(tmp_path, flags)
+    assert done.returncode == 0, done.stdout + done.stderr
+    logs = tmp_path / "store" / "latest" / "node-logs"
+    for node in ("n0", "n1", "n2"):
+        first = (logs / f"{node}.log").read_text().splitlines()[0]
+        # Virtual time first, then the record.
+        assert first == f"0.000000 INFO glomers.node: node {node} initialising (cluster n0 n1 n2)"
+    assert "initialising" not in done.stderr
+    done, _ = glomers_test(tmp_path, flags, "--log-stderr")
+    assert "node n2 initialising" in done.stderr

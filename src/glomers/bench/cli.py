@@ -28,7 +28,13 @@ from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
-from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.sim import (
+    DEFAULT_BUILDERS,
+    NotSimulable,
+    load_builder,
+    node_logs,
+    run_simulation,
+)
 from glomers.bench.store import RunStore
 from glomers.bench.workloads import WORKLOADS
 
@@ -263,7 +269,7 @@ async def run_test(args: argparse.Namespace) -> int:
     finally:
         kill_all()
         store.close()
-    _record(store, outcome)
+    _record(store, outcome, opts.workload)
     if interrupted:
         raise KeyboardInterrupt
     return outcome.exit_code
@@ -298,11 +304,11 @@ def run_sim(args: argparse.Namespace) -> int:
     _announce("simulated test", opts, f"nodes from {spec}")
     progress = _progress(opts)
     try:
-        with progress:
+        with progress, node_logs(store.node_log, to_console=args.log_stderr):
             outcome = run_simulation(opts, build, store.journal, progress)
     finally:
         store.close()
-    _record(store, outcome)
+    _record(store, outcome, opts.workload)
     return outcome.exit_code
 
 
@@ -323,16 +329,18 @@ def _announce(kind: str, opts: TestOptions, nodes: str) -> None:
     )  # fmt: skip
 
 
-def _record(store: RunStore, outcome: Outcome) -> None:
-    """Write a finished run's history and results, and print its summary."""
+def _record(store: RunStore, outcome: Outcome, workload: str) -> None:
+    """Write a finished run's history, results and pages, and print its summary."""
     store.write_history(outcome.history)
     store.write_results(outcome.results)
+    store.write_pages(outcome.history, outcome.results, workload)
     print(report.summary(outcome.results, str(store.dir)), flush=True)
 
 
 COMMANDS = {
     "test": "run a test against a node program",
     "fuzz": "run a simulated test over many seeds and report the failing ones",
+    "serve": "browse the results of past runs in a web browser",
 }
 
 
@@ -351,6 +359,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         top.parse_args(argv[:1])
         return
+    if argv[0] == "serve":
+        from glomers.bench.serve import serve
+
+        sys.exit(serve(argv[1:]))
     if argv[0] == "fuzz":
         from glomers.bench.fuzz import fuzz
 

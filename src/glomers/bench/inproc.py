@@ -58,9 +58,10 @@ class _Scheduled:
 class _Gate:
     """The loop's view of one node incarnation: open, or holding its callbacks."""
 
-    __slots__ = ("held", "paused")
+    __slots__ = ("held", "node_id", "paused")
 
-    def __init__(self) -> None:
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
         self.paused = False
         self.held: list[_Scheduled] = []
 
@@ -88,6 +89,12 @@ class _Gate:
 _current: contextvars.ContextVar[_Gate | None] = contextvars.ContextVar(
     "glomers_inproc_node", default=None
 )
+
+
+def current_node() -> str | None:
+    """The id of the in-process node whose code is running now, if any."""
+    gate = _current.get()
+    return None if gate is None else gate.node_id
 
 
 class PausableLoop(asyncio.BaseEventLoop):
@@ -148,14 +155,14 @@ class InProcessHost:
         self.node: Node | None = None
         self.up = False
         self.paused = False
-        self._gate = _Gate()
+        self._gate = _Gate(node_id)
         self._held: list[Message] = []
         self._faulted = False
         net.add(node_id, self.deliver)
 
     async def start(self) -> None:
         self.incarnation += 1
-        self._gate = _Gate()
+        self._gate = _Gate(self.node_id)
         token = _current.set(self._gate)
         try:
             if self.seed is None:

@@ -1,8 +1,28 @@
-"""The readable summary printed at the end of ``glomers test``."""
+"""The readable account of a run: what ``glomers test`` prints, and ``report.html``.
+
+``summary`` gives the few lines printed at the end of a run. ``write_report``
+writes the same account, and more, as ``report.html`` in the run's folder: the
+verdict first, then why the run is invalid or why it stopped early, its
+parameters and the command that replays it, the figures (operations, latency,
+availability, messages, final reads, read lag, faults), the plots and the
+timeline present in the folder, links to its files, and the end of each node's
+log. The page is a single file with inline CSS and no script; everything it
+shows or links is in the run folder, so it works opened from the file system.
+"""
 
 from __future__ import annotations
 
+import html
+import json
+import math
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from glomers.bench.history import Op, fault_periods, pairs
 
 VERDICTS = {
     True: "Valid: every checker passed.",
@@ -64,6 +84,8 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
     lines.append("")
     if run_dir:
         lines.append(f"results: {run_dir}")
+        if (Path(run_dir) / "report.html").exists():
+            lines.append(f"report: {Path(run_dir) / 'report.html'} (all runs: glomers serve)")
     lines.append(VERDICTS.get(results.get("valid", "unknown"), VERDICTS["unknown"]))
     return "\n".join(lines)
 
@@ -86,3 +108,682 @@ def _why(name: str, result: dict[str, Any]) -> str:
     if result.get("too_high"):
         return f"reads above every possible value: {result['too_high'][:5]}"
     return ", ".join(f"{k}={v}" for k, v in result.items() if k != "valid")[:500]
+
+
+# ---------------------------------------------------------------------------
+# report.html
+
+#: The plots a run folder may hold, in the order shown, with their alt texts.
+PLOTS = (
+    ("latency-raw.png", "Latency of every completed operation against the time it was invoked"),
+    ("latency-quantiles.png", "Latency quantiles per operation over time"),
+    ("rate.png", "Completed operations per second over time"),
+    ("read-lag.png", "How far behind the acknowledged adds each ok read was, over time"),
+)
+
+#: How much of the end of each node log the page embeds.
+LOG_TAIL_BYTES = 64 * 1024
+
+#: At most this many reasons are listed per invalid checker (all are in results.json).
+_MAX_REASONS = 50
+
+_NS_PER_S = 1_000_000_000
+
+_STYLE = """
+:root { color-scheme: light; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #1f2328; background: #fff; }
+main { max-width: 1100px; margin: 0 auto; padding: 16px 24px 48px; }
+h1 { font-size: 22px; margin: 8px 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+nav { font-size: 14px; color: #57606a; }
+nav a { margin-right: 14px; }
+a { color: #0969da; }
+.muted { color: #57606a; }
+#verdict { margin: 16px 0; padding: 14px 18px; border-radius: 6px; border-left: 8px solid;
+  font-size: 20px; font-weight: 600; }
+#verdict.valid { background: #dafbe1; border-color: #1a7f37; color: #116329; }
+#verdict.invalid { background: #ffebe9; border-color: #cf222e; color: #a40e26; }
+#verdict.unknown { background: #fff8c5; border-color: #bf8700; color: #7d4e00; }
+.bad { color: #cf222e; font-weight: 600; }
+.good { color: #1a7f37; }
+.unsure { color: #9a6700; font-weight: 600; }
+table { border-collapse: collapse; margin: 6px 0 12px; font-size: 14px; }
+th, td { padding: 3px 12px 3px 0; border-bottom: 1px solid #eaeef2; text-align: left;
+  vertical-align: top; }
+th { font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; padding-left: 12px; }
+code, pre { font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre { background: #f6f8fa; padding: 10px 12px; border-radius: 6px; overflow: auto;
+  white-space: pre-wrap; overflow-wrap: anywhere; }
+pre.log { max-height: 36em; white-space: pre; }
+figure { margin: 12px 0 20px; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eaeef2; }
+figcaption { font-size: 13px; color: #57606a; }
+details { margin: 6px 0; }
+summary { cursor: pointer; }
+ul.reasons li { margin: 2px 0; }
+"""
+
+
+def write_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[Op]) -> Path:
+    """Write ``report.html`` into ``run_dir`` and return its path.
+
+    Call it last: the page shows the plots and links the timeline and files
+    that exist in ``run_dir`` when it is written.
+    """
+    path = run_dir / "report.html"
+    page = render_report(run_dir, results, history)
+    # Lone surrogates can come from JSON strings; they cannot be encoded as UTF-8.
+    path.write_text(page, encoding="utf-8", errors="backslashreplace")
+    return path
+
+
+def render_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[Op]) -> str:
+    """The HTML of ``report.html`` for the run in ``run_dir``."""
+    flags: Mapping[str, Any] = results.get("flags") or {}
+    valid = results.get("valid", "unknown")
+    workload = str(flags.get("workload") or "run")
+    title = f"{workload} {run_dir.name}: {verdict_sentence(valid).split(':')[0]}"
+    sections = [
+        _why_html(results),
+        _run_html(results),
+        _figures_html(results, history),
+        _plots_html(run_dir),
+        _files_html(run_dir),
+        _logs_html(run_dir, bool(flags.get("sim"))),
+    ]
+    nav = ['<a href="#run">Run</a>', '<a href="#figures">Figures</a>']
+    nav.append('<a href="#plots">Plots</a>')
+    if (run_dir / "timeline.html").is_file():
+        nav.append('<a href="timeline.html">Timeline</a>')
+    nav += ['<a href="#files">Files</a>', '<a href="#logs">Node logs</a>']
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<title>{_esc(title)}</title>\n<link rel="icon" href="data:,">\n'
+        f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
+        f"<h1>glomers test: {_esc(workload)}</h1>\n"
+        f'<p class="muted">{_esc(str(run_dir))}</p>\n'
+        f"<nav>{''.join(nav)}</nav>\n"
+        f'<p id="verdict" class="{verdict_class(valid)}">{_esc(verdict_sentence(valid))}</p>\n'
+        + "".join(sections)
+        + "</main>\n</body>\n</html>\n"
+    )
+
+
+def verdict_class(valid: Any) -> str:
+    """The CSS class of a verdict: ``valid``, ``invalid`` or ``unknown``."""
+    if valid is True:
+        return "valid"
+    if valid is False:
+        return "invalid"
+    return "unknown"
+
+
+def verdict_sentence(valid: Any) -> str:
+    """The verdict as ``summary`` prints it; on the page the reasons come after it."""
+    key: Any = valid if valid is True or valid is False else "unknown"
+    return VERDICTS[key].replace("(see above)", "(see below)")
+
+
+def replay_command(results: Mapping[str, Any]) -> str | None:
+    """The ``glomers test`` command that runs this test again (None without flags).
+
+    Flags that cannot matter (the nemesis interval without a nemesis, say) are
+    left out; the others are given even at their defaults, so the command
+    replays the run even if the defaults change.
+    """
+    flags: Mapping[str, Any] = results.get("flags") or {}
+    seed = results.get("seed", flags.get("seed"))
+    if not flags:
+        return None if seed is None else shlex.join(["glomers", "test", "--seed", str(seed)])
+    argv = ["glomers", "test"]
+    if flags.get("workload"):
+        argv += ["-w", str(flags["workload"])]
+    if flags.get("bin"):
+        argv += ["--bin", str(flags["bin"])]
+    if flags.get("sim"):
+        argv.append("--sim")
+    nemesis = flags.get("nemesis") or []
+    skip = set()
+    if not nemesis:
+        skip.add("nemesis_interval")
+    if "loss" not in nemesis:
+        skip.add("loss_rate")
+    if not flags.get("latency"):
+        skip.add("latency_dist")
+    for key, flag in _REPLAYED:
+        value = flags.get(key)
+        if key in skip or value is None or value is False or value == []:
+            continue
+        argv += [flag] if value is True else [flag, _arg(value)]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if flags.get("args"):
+        argv += ["--", *(str(a) for a in flags["args"])]
+    return shlex.join(argv)
+
+
+#: The flags of ``glomers test`` that ``replay_command`` repeats: (key in flags, option).
+_REPLAYED = (
+    ("node_count", "--node-count"),
+    ("time_limit", "--time-limit"),
+    ("rate", "--rate"),
+    ("concurrency", "--concurrency"),
+    ("latency", "--latency"),
+    ("latency_dist", "--latency-dist"),
+    ("nemesis", "--nemesis"),
+    ("nemesis_interval", "--nemesis-interval"),
+    ("availability", "--availability"),
+    ("recovery_time", "--recovery-time"),
+    ("loss_rate", "--loss-rate"),
+    ("log_stderr", "--log-stderr"),
+    ("log_net_send", "--log-net-send"),
+    ("log_net_recv", "--log-net-recv"),
+)
+
+
+def _arg(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+# -- pieces ----------------------------------------------------------------------------
+
+#: C0 and C1 control characters other than tab and newline: not valid in HTML text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _esc(text: str) -> str:
+    return html.escape(_CONTROL.sub("\ufffd", text), quote=True)
+
+
+def _json(value: Any, limit: int = 2_000) -> str:
+    """A value as compact JSON text, cut at ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=repr)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def _text(value: Any) -> str:
+    """A value for a table cell: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else _json(value)
+
+
+def _table(
+    head: Sequence[str] | None, rows: Iterable[Sequence[Any]], numeric: Iterable[int] = ()
+) -> str:
+    """A table (with a header row unless ``head`` is None); cells are escaped here,
+    and the ``numeric`` columns right-aligned."""
+    right = set(numeric)
+
+    def cell(tag: str, i: int, value: Any) -> str:
+        cls = ' class="n"' if i in right else ""
+        return f"<{tag}{cls}>{_esc(_text(value))}</{tag}>"
+
+    out = ["<table>\n"]
+    if head is not None:
+        out += ["<tr>", *(cell("th", i, h) for i, h in enumerate(head)), "</tr>\n"]
+    for row in rows:
+        out += ["<tr>", *(cell("td", i, v) for i, v in enumerate(row)), "</tr>\n"]
+    out.append("</table>\n")
+    return "".join(out)
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return "-" if value is None else str(value)
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _validity_html(valid: Any) -> str:
+    if valid is True:
+        return '<span class="good">valid</span>'
+    if valid is False:
+        return '<span class="bad">INVALID</span>'
+    return f'<span class="unsure">{_esc(_text(valid))}</span>'
+
+
+def _why_html(results: Mapping[str, Any]) -> str:
+    """Why the run is invalid or unknown: the checkers that said so, and any early stop."""
+    out: list[str] = []
+    if results.get("error"):
+        out.append('<section id="error">\n<h2>The run stopped early</h2>\n')
+        out.append(
+            "<p>The run did not complete, so its history was not checked "
+            "(the figures below cover what happened before it stopped).</p>\n"
+        )
+        out.append(f"<pre>{_esc(str(results['error']))}</pre>\n</section>\n")
+    failing = [
+        (name, result)
+        for name, result in results.items()
+        if isinstance(result, Mapping) and "valid" in result and result["valid"] is not True
+    ]
+    if failing:
+        out.append('<section id="why">\n<h2>Why</h2>\n')
+        for name, result in failing:
+            out.append(f"<h3>{_esc(name)}: {_validity_html(result['valid'])}</h3>\n")
+            reasons = _reasons(name, result)
+            shown = reasons[:_MAX_REASONS]
+            out.append('<ul class="reasons">\n')
+            out += [f"<li>{_esc(r)}</li>\n" for r in shown]
+            if len(reasons) > len(shown):
+                more = len(reasons) - len(shown)
+                out.append(f"<li>… and {more} more (see results.json)</li>\n")
+            out.append("</ul>\n")
+        out.append("</section>\n")
+    return "".join(out)
+
+
+def _where(item: Mapping[str, Any]) -> str:
+    node, process = item.get("node"), item.get("process")
+    parts = [] if node is None else [str(node)]
+    if process is not None:
+        parts.append(f"process {process}")
+    if not parts:
+        return ""
+    return f"{parts[0]} ({parts[1]}): " if len(parts) == 2 else f"{parts[0]}: "
+
+
+def _reasons(name: str, result: Mapping[str, Any]) -> list[str]:
+    """Each reason a checker result gives, as a sentence."""
+    reasons: list[str] = []
+    for item in result.get("error_details") or result.get("errors") or []:
+        if not isinstance(item, Mapping):
+            reasons.append(_json(item, 500))
+            continue
+        reason = str(item.get("reason") or _json(item, 500))
+        if "received" in item and "expected" in item and "error_details" not in result:
+            reason += (
+                f": expected {_json(item['expected'], 200)}, got {_json(item['received'], 200)}"
+            )
+        reasons.append(_where(item) + reason)
+    for key, side in (("too_high", "above"), ("too_low", "below")):
+        for item in result.get(key) or []:
+            if isinstance(item, Mapping):
+                at = item.get("time")
+                when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
+                reasons.append(
+                    f"{_where(item)}read {_json(item.get('value'), 200)}{when}, {side} any value "
+                    f"the counter could have had ({_json(item.get('bound'), 200)})"
+                )
+            else:
+                reasons.append(_json(item, 500))
+    by_f = result.get("by_f")
+    if isinstance(by_f, Mapping):
+        reasons += [
+            f"no {f} operation succeeded ({s.get('count', 0)} attempted)"
+            for f, s in by_f.items()
+            if isinstance(s, Mapping) and s.get("valid") is False
+        ]
+    if "ok_fraction" in result and "target" in result:
+        reasons.append(
+            f"{_pct(result['ok_fraction'])} of operations were ok, below the --availability "
+            f"target {_json(result['target'])}"
+        )
+    if not reasons:
+        reasons.append(_json({k: v for k, v in result.items() if k != "valid"}, 1_000))
+    return reasons
+
+
+def _run_html(results: Mapping[str, Any]) -> str:
+    flags: Mapping[str, Any] = results.get("flags") or {}
+    rows: list[tuple[str, Any]] = []
+    seen = set()
+    for key, label in _PARAMETERS:
+        if key in flags:
+            seen.add(key)
+            rows.append((label, _parameter(key, flags[key], flags)))
+    rows += [(key, flags[key]) for key in flags if key not in seen]
+    if "seed" not in flags and "seed" in results:
+        rows.append(("seed", results["seed"]))
+    out = ['<section id="run">\n<h2>Run</h2>\n']
+    if rows:
+        out.append(_table(["parameter", "value"], rows))
+    else:
+        out.append("<p>The results do not record the run's parameters.</p>\n")
+    command = replay_command(results)
+    if command is not None:
+        out.append("<p>Run it again (the same seed and flags give the same test")
+        out.append(
+            ", exactly in simulation mode" if flags.get("sim") else "; process mode is not exact"
+        )
+        out.append("):</p>\n")
+        out.append(f"<pre><code>{_esc(command)}</code></pre>\n")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+#: The parameters shown first, in this order, with their labels.
+_PARAMETERS = (
+    ("workload", "workload"),
+    ("sim", "mode"),
+    ("bin", "node program"),
+    ("args", "node arguments"),
+    ("node_count", "nodes"),
+    ("time_limit", "time limit"),
+    ("rate", "rate"),
+    ("concurrency", "concurrency"),
+    ("latency", "latency"),
+    ("latency_dist", "latency distribution"),
+    ("nemesis", "nemesis"),
+    ("nemesis_interval", "nemesis interval"),
+    ("loss_rate", "loss rate"),
+    ("recovery_time", "recovery time"),
+    ("availability", "availability target"),
+    ("seed", "seed"),
+)
+
+
+def _parameter(key: str, value: Any, flags: Mapping[str, Any]) -> Any:
+    if key == "sim":
+        return "simulation (--sim)" if value else "processes"
+    if key == "bin" and value is None:
+        return "the project's own node for the workload"
+    if key == "node_count" and value is None:
+        return "the default (n1 to n5)"
+    if key in ("time_limit", "nemesis_interval", "recovery_time"):
+        return f"{_arg(value)} s"
+    if key == "rate":
+        return f"{_arg(value)} operations per second"
+    if key == "latency":
+        return f"{_arg(value)} ms"
+    if key == "nemesis":
+        return ", ".join(str(v) for v in value) if value else "none"
+    if key == "availability" and value is None:
+        return "none"
+    if key == "args":
+        return shlex.join(str(v) for v in value) if value else "none"
+    return value
+
+
+def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
+    out = ['<section id="figures">\n<h2>Figures</h2>\n']
+    checkers = [
+        (name, result["valid"])
+        for name, result in results.items()
+        if isinstance(result, Mapping) and "valid" in result
+    ]
+    if checkers:
+        out.append("<h3>Checkers</h3>\n<table>\n<tr><th>checker</th><th>verdict</th></tr>\n")
+        out += [
+            f"<tr><td>{_esc(name)}</td><td>{_validity_html(valid)}</td></tr>\n"
+            for name, valid in checkers
+        ]
+        out.append("</table>\n")
+    out.append(_operations_html(results.get("stats") or {}))
+    out.append(_latency_html(history))
+    out.append(_availability_html(results.get("availability") or {}))
+    out.append(_net_html(results.get("net") or {}))
+    out.append(_workload_html(results.get("workload") or {}))
+    out.append(_read_lag_html(results.get("read_lag") or {}))
+    out.append(_faults_html(history))
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _operations_html(stats: Mapping[str, Any]) -> str:
+    if not stats:
+        return ""
+
+    def row(name: str, s: Mapping[str, Any]) -> list[Any]:
+        count = s.get("count", 0)
+        ok = s.get("ok_count", 0)
+        share = _pct(ok / count) if count else "-"
+        return [name, count, ok, s.get("info_count", 0), s.get("fail_count", 0), share]
+
+    rows = [row("all", stats)]
+    rows += [row(f, s) for f, s in sorted((stats.get("by_f") or {}).items())]
+    return (
+        "<h3>Operations</h3>\n"
+        + _table(["f", "count", "ok", "info", "fail", "ok share"], rows, range(1, 6))
+        + '<p class="muted">info: the outcome is unknown (a timeout, say); fail: it '
+        "certainly did not happen.</p>\n"
+    )
+
+
+def _quantiles(values: list[float]) -> list[str]:
+    ordered = sorted(values)
+    picks = [ordered[max(0, math.ceil(q * len(ordered)) - 1)] for q in (0.5, 0.9, 0.99)]
+    return [f"{v:.3f}" for v in (*picks, ordered[-1])]
+
+
+def _latency_html(history: Sequence[Op]) -> str:
+    latencies: dict[str, list[float]] = {}
+    for invoke, completion in pairs(history):
+        if completion is not None and completion.type == "ok":
+            latencies.setdefault(invoke.f, []).append((completion.time - invoke.time) / 1e6)
+    if not latencies:
+        return ""
+    every = [v for values in latencies.values() for v in values]
+    rows = [["all", len(every), *_quantiles(every)]]
+    rows += [[f, len(v), *_quantiles(v)] for f, v in sorted(latencies.items())]
+    return "<h3>Latency of ok operations (ms)</h3>\n" + _table(
+        ["f", "count", "median", "p90", "p99", "max"], rows, range(1, 6)
+    )
+
+
+def _availability_html(availability: Mapping[str, Any]) -> str:
+    if "ok_fraction" not in availability:
+        return ""
+    target = availability.get("target")
+    text = (
+        f"{_pct(availability['ok_fraction'])} of {availability.get('invoke_count', 0)} "
+        f"invocations ended ok"
+    )
+    text += "; no --availability target." if target is None else f"; target {_json(target)}."
+    cls = "" if availability.get("valid", True) else ' class="bad"'
+    return f"<h3>Availability</h3>\n<p{cls}>{_esc(text)}</p>\n"
+
+
+def _net_html(net: Mapping[str, Any]) -> str:
+    groups = [(g, net[g]) for g in ("all", "clients", "servers") if isinstance(net.get(g), Mapping)]
+    if not groups:
+        return ""
+    rows = [
+        [
+            group,
+            counts.get("send_count", 0),
+            counts.get("recv_count", 0),
+            counts.get("msg_count", 0),
+            _per_op(counts),
+        ]
+        for group, counts in groups
+    ]
+    return (
+        "<h3>Messages</h3>\n"
+        + _table(["between", "sent", "received", "messages", "per operation"], rows, range(1, 5))
+        + '<p class="muted">clients: messages to or from a client; servers: all the others '
+        "(between nodes, and with services).</p>\n"
+    )
+
+
+def _ranges(acceptable: Any) -> str:
+    """Acceptable counter values as text: ``[[3, 3], [5, 7]]`` gives ``3, 5 to 7``."""
+    if not isinstance(acceptable, list):
+        return _json(acceptable)
+    parts = []
+    for r in acceptable:
+        if isinstance(r, list) and len(r) == 2:
+            parts.append(str(r[0]) if r[0] == r[1] else f"{r[0]} to {r[1]}")
+        else:
+            parts.append(_json(r))
+    return ", ".join(parts) if parts else "none"
+
+
+def _workload_html(workload: Mapping[str, Any]) -> str:
+    if not workload:
+        return ""
+    rows: list[tuple[str, Any]] = []
+    if "final_reads" in workload:
+        reads = workload["final_reads"]
+        if isinstance(reads, list) and reads and all(r == reads[0] for r in reads):
+            rows.append(("final reads", f"{_text(reads[0])} on all {len(reads)}"))
+        else:
+            rows.append(("final reads", reads))
+        rows.append(("acceptable values", _ranges(workload.get("acceptable"))))
+    skip = {"valid", "final_reads", "acceptable", "errors", "error_details", "warnings"}
+    rows += [
+        (key.replace("_", " "), value)
+        for key, value in workload.items()
+        if key not in skip and not isinstance(value, Mapping | list)
+    ]
+    for key in ("errors", "error_details"):
+        if isinstance(workload.get(key), list) and workload[key]:
+            rows.append((key.replace("_", " "), f"{len(workload[key])} (see Why above)"))
+            break
+    out = "<h3>Workload</h3>\n" + _table(None, rows) if rows else ""
+    warnings = workload.get("warnings") or []
+    if warnings:
+        out += "<p>Warnings:</p>\n<ul>\n" + "".join(
+            f"<li>{_esc(_text(w))}</li>\n" for w in warnings
+        )
+        out += "</ul>\n"
+    return out
+
+
+def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
+    lag = read_lag.get("lag") or {}
+    secs = read_lag.get("lag_seconds") or {}
+    if not lag.get("count"):
+        return ""
+    keys = ("min", "median", "p90", "p99", "max")
+    rows = [["counter units", *(_num(lag.get(k)) for k in keys)]]
+    rows.append(["seconds", *(_num(secs.get(k)) for k in keys)])
+    out = "<h3>Read lag</h3>\n"
+    out += (
+        f"<p>How far below the acknowledged total each of the {lag['count']} ok reads was "
+        f"({read_lag.get('lagging_reads', 0)} below it), and for how long that total had "
+        "been above what they read.</p>\n"
+    )
+    out += _table(["", *keys], rows, range(1, 6))
+    worst = read_lag.get("worst")
+    if isinstance(worst, Mapping):
+        at = worst.get("time")
+        when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
+        final = " (a final read)" if worst.get("final") else ""
+        out += (
+            f"<p>Worst: {_esc(_where(worst))}read {_esc(_text(worst.get('value')))}{when}"
+            f"{final}, {_esc(_text(worst.get('lag')))} below the acknowledged "
+            f"{_esc(_text(worst.get('known')))}.</p>\n"
+        )
+    return out
+
+
+def _faults_html(history: Sequence[Op]) -> str:
+    periods = fault_periods(history)
+    if not periods:
+        return ""
+    rows = []
+    for p in periods:
+        end = "-" if p.end is None else f"{p.end / _NS_PER_S:.3f}"
+        took = "still in force" if p.end is None else f"{(p.end - p.start) / _NS_PER_S:.3f}"
+        detail = "" if p.detail is None else _text(p.detail)[:300]
+        rows.append([p.fault, p.node or "", f"{p.start / _NS_PER_S:.3f}", end, took, detail])
+    return "<h3>Faults</h3>\n" + _table(
+        ["fault", "node", "from (s)", "until (s)", "lasting (s)", "detail"], rows, range(2, 5)
+    )
+
+
+def _plots_html(run_dir: Path) -> str:
+    out = ['<section id="plots">\n<h2>Plots</h2>\n']
+    found = [(name, alt) for name, alt in PLOTS if (run_dir / name).is_file()]
+    for name, alt in found:
+        out.append(
+            f'<figure><img src="{_esc(quote(name))}" alt="{_esc(alt)}">'
+            f"<figcaption>{_esc(name)}</figcaption></figure>\n"
+        )
+    if not found:
+        out.append("<p>This run folder has no plots.</p>\n")
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _files_html(run_dir: Path) -> str:
+    out = ['<section id="files">\n<h2>Files</h2>\n<ul>\n']
+    if (run_dir / "timeline.html").is_file():
+        out.append(
+            '<li><a href="timeline.html">timeline.html</a>: every operation and nemesis '
+            "step on a time line</li>\n"
+        )
+    for name, what in (
+        ("results.json", "the checkers' results"),
+        ("history.jsonl", "the history, one operation per line"),
+        ("net-journal.jsonl", "every message sent and received"),
+    ):
+        if (run_dir / name).is_file():
+            size = _size((run_dir / name).stat().st_size)
+            out.append(f'<li><a href="{_esc(quote(name))}">{name}</a>: {what} ({size})</li>\n')
+        else:
+            out.append(f"<li>{name}: {what} (not in the run folder)</li>\n")
+    out.append("</ul>\n</section>\n")
+    return "".join(out)
+
+
+def _natural(name: str) -> list[Any]:
+    """Sort key that puts n2 before n10."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)
+    ]
+
+
+def _log_tail(path: Path) -> tuple[str, int, bool]:
+    """The end of a log (at most ``LOG_TAIL_BYTES``), its size, and whether it was cut."""
+    with path.open("rb") as f:
+        size = f.seek(0, 2)
+        cut = size > LOG_TAIL_BYTES
+        f.seek(size - LOG_TAIL_BYTES if cut else 0)
+        data = f.read()
+    if cut:
+        # Start at a line boundary rather than in the middle of a line (or a character).
+        newline = data.find(b"\n")
+        if 0 <= newline < len(data) - 1:
+            data = data[newline + 1 :]
+    return data.decode("utf-8", errors="replace"), size, cut
+
+
+def _logs_html(run_dir: Path, sim: bool) -> str:
+    out = ['<section id="logs">\n<h2>Node logs</h2>\n']
+    logs_dir = run_dir / "node-logs"
+    logs = (
+        sorted(logs_dir.glob("*.log"), key=lambda p: _natural(p.name)) if logs_dir.is_dir() else []
+    )
+    if not logs:
+        why = " (in simulation mode nodes run inside the bench)" if sim else ""
+        out.append(f"<p>No node logs in this run folder{why}.</p>\n")
+    for log in logs:
+        href = _esc(quote(f"node-logs/{log.name}"))
+        try:
+            text, size, cut = _log_tail(log)
+        except OSError as exc:
+            out.append(
+                f'<details><summary>{_esc(log.stem)}</summary><p><a href="{href}">'
+                f"{_esc(log.name)}</a> could not be read: {_esc(str(exc))}</p></details>\n"
+            )
+            continue
+        note = (
+            f"the last {_size(LOG_TAIL_BYTES)} of {_size(size)}, from the first whole line"
+            if cut
+            else _size(size)
+        )
+        body = f'<pre class="log">{_esc(text)}</pre>' if text else "<p>(empty)</p>"
+        out.append(
+            f'<details><summary>{_esc(log.stem)} <span class="muted">({note})</span></summary>\n'
+            f'<p><a href="{href}">node-logs/{_esc(log.name)}</a>'
+            + (" (the whole log)" if cut else "")
+            + f"</p>\n{body}\n</details>\n"
+        )
+    out.append("</section>\n")
+    return "".join(out)

@@ -2,7 +2,10 @@
 
 A run folder holds ``results.json`` (the checkers' verdicts), ``history.jsonl``
 (one operation per line), ``net-journal.jsonl`` (every message sent and
-received), and ``node-logs/<node>.log`` (what each node wrote on stderr).
+received), and ``node-logs/<node>.log`` (what each node wrote on stderr); then
+the pages people look at: the plots (``latency-raw.png``,
+``latency-quantiles.png``, ``rate.png``, and ``read-lag.png`` for counters),
+``timeline.html`` and ``report.html``, which brings them together.
 ``store/latest`` and ``store/<workload>/latest`` point at the newest run.
 """
 
@@ -10,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +25,8 @@ from glomers.bench.history import Op
 from glomers.bench.net import Message
 
 _encoder = msgspec.json.Encoder()
+
+log = logging.getLogger("glomers.bench")
 
 
 def _pretty(data: Any) -> bytes:
@@ -60,6 +66,27 @@ class RunStore:
 
     def write_results(self, results: dict[str, Any]) -> None:
         (self.dir / "results.json").write_bytes(_pretty(results))
+
+    def write_pages(self, history: Sequence[Op], results: dict[str, Any], workload: str) -> bool:
+        """The plots, ``timeline.html`` and last ``report.html`` (which shows what
+        exists). A page that fails is logged and skipped: the results and the
+        history are already written, and the verdict stands without pictures."""
+        from glomers.bench import plots, report, timeline  # matplotlib loads only here
+
+        ok = True
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("plots", lambda: plots.write_plots(self.dir, history, workload)),
+            ("timeline", lambda: timeline.write_timeline(
+                self.dir / "timeline.html", history, f"{workload} {self.dir.name}")),
+            ("report", lambda: report.write_report(self.dir, results, history)),
+        ]  # fmt: skip
+        for name, step in steps:
+            try:
+                step()
+            except Exception:
+                log.exception("could not write the %s of %s", name, self.dir)
+                ok = False
+        return ok
 
     def close(self) -> None:
         if self._journal is not None:
