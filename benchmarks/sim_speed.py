@@ -2,7 +2,9 @@
 
 Runs the standard counter test and the 25-node test in simulation mode, a few
 times each with different seeds, each as a fresh ``glomers`` process (so the
-wall time includes starting Python), and reports medians.
+wall time includes starting Python), and reports medians: with ``--no-pages``
+(the simulation, its checks, results and history) and as is (plus the plots,
+timeline and report, which matplotlib's start-up alone makes half a second).
 
     python benchmarks/sim_speed.py --rounds 3
 """
@@ -22,6 +24,10 @@ RUNS = {
     "standard (3 nodes, rate 100, 20 s, partition)": (
         "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"
     ),
+    "standard with all faults (partition,kill,pause,loss,slow)": (
+        "-w g-counter --node-count 3 --rate 100 --time-limit 20 "
+        "--nemesis partition,kill,pause,loss,slow"
+    ),
     "25 nodes, rate 1000, latency 50 exponential, partition,kill, 2n": (
         "-w g-counter --node-count 25 --rate 1000 --time-limit 20 --latency 50 "
         "--latency-dist exponential --nemesis partition,kill --concurrency 2n"
@@ -34,24 +40,32 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"median of {args.rounds} seeds, Python {sys.version.split()[0]}\n")
-    print("| run | simulated | wall | faster than real time | valid runs |")
-    print("|---|---:|---:|---:|---:|")
+    print("| run | simulated | wall, --no-pages | faster than real time | wall with pages "
+          "| faster than real time | valid runs |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, flags in RUNS.items():
-        walls, simulated, valid = [], [], 0
+        walls: dict[bool, list[float]] = {False: [], True: []}
+        simulated, valid = [], 0
         for seed in range(1, args.rounds + 1):
-            with tempfile.TemporaryDirectory() as store:
-                cmd = [sys.executable, "-m", "glomers", "test", "--sim", *flags.split(),
-                       "--seed", str(seed), "--store", store]  # fmt: skip
-                started = time.perf_counter()
-                subprocess.run(cmd, capture_output=True, check=False)
-                walls.append(time.perf_counter() - started)
-                run = Path(store) / "latest"
-                last = (run / "history.jsonl").read_text().splitlines()[-1]
-                simulated.append(json.loads(last)["time"] / 1e9)
-                valid += json.loads((run / "results.json").read_text())["valid"] is True
-        wall, sim = statistics.median(walls), statistics.median(simulated)
-        speed = sim / wall
-        print(f"| {name} | {sim:.1f} s | {wall:.2f} s | {speed:.1f}x | {valid}/{args.rounds} |")
+            for pages in (False, True):
+                with tempfile.TemporaryDirectory() as store:
+                    cmd = [sys.executable, "-m", "glomers", "test", "--sim", *flags.split(),
+                           "--seed", str(seed), "--store", store]  # fmt: skip
+                    if not pages:
+                        cmd.append("--no-pages")
+                    started = time.perf_counter()
+                    subprocess.run(cmd, capture_output=True, check=False)
+                    walls[pages].append(time.perf_counter() - started)
+                    if pages:
+                        run = Path(store) / "latest"
+                        last = (run / "history.jsonl").read_text().splitlines()[-1]
+                        simulated.append(json.loads(last)["time"] / 1e9)
+                        results = json.loads((run / "results.json").read_text())
+                        valid += results["valid"] is True
+        sim = statistics.median(simulated)
+        bare, full = statistics.median(walls[False]), statistics.median(walls[True])
+        print(f"| {name} | {sim:.1f} s | {bare:.2f} s | {sim / bare:.1f}x | {full:.2f} s "
+              f"| {sim / full:.1f}x | {valid}/{args.rounds} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -240,6 +240,7 @@ def test_help_explains_every_flag() -> None:
         "--recovery-time",
         "--store",
         "--loss-rate",
+        "--no-pages",
     ):
         assert flag in text, flag
     assert "(default: 60.0)" in text
@@ -350,3 +351,21 @@ def test_sim_mode_writes_each_nodes_log_to_its_own_file(tmp_path: Path) -> None:
     assert "initialising" not in done.stderr
     done, _ = glomers_test(tmp_path, flags, "--log-stderr")
     assert "node n2 initialising" in done.stderr
+
+
+def test_every_run_gets_its_pages_unless_told_not_to(tmp_path: Path) -> None:
+    pages = ["latency-quantiles.png", "latency-raw.png", "rate.png", "read-lag.png",
+             "report.html", "timeline.html"]  # fmt: skip
+    done, _ = glomers_test(tmp_path, "--sim -w g-counter --time-limit 5 --rate 20 --seed 3")
+    run = (tmp_path / "store" / "latest").resolve()
+    assert (
+        sorted(p.name for p in run.glob("*.png")) + sorted(p.name for p in run.glob("*.html"))
+        == pages
+    )
+    assert f"report: {run / 'report.html'}" in done.stdout
+    done, _ = glomers_test(tmp_path, "--sim -w echo --time-limit 5 --rate 20 --no-pages")
+    run = (tmp_path / "store" / "latest").resolve()
+    assert done.returncode == 0
+    assert not list(run.glob("*.png")) and not list(run.glob("*.html"))
+    assert (run / "results.json").exists() and (run / "history.jsonl").exists()
+    assert "report:" not in done.stdout

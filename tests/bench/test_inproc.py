@@ -44,8 +44,9 @@ class Scene:
         await asyncio.sleep(when - self.loop.time())
 
 
-def simulate(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+def simulate(scenario: Callable[[], Coroutine[Any, Any, None]], pausable: bool = True) -> None:
     loop = SimLoop(start=0.0, noop_cycles=0)
+    loop.pausable = pausable
     try:
         loop.run_until_complete(scenario())
     finally:
@@ -162,12 +163,13 @@ def test_killing_a_paused_node_drops_it_and_a_fresh_one_starts() -> None:
     simulate(scenario)
 
 
-def test_pausing_needs_the_simulation_loop() -> None:
+def test_pausing_needs_the_simulation_loop_made_pausable() -> None:
     async def scenario() -> None:
         scene = Scene(lambda: ticking_node([], []))
         await scene.start()
-        with pytest.raises(RuntimeError, match="simulation loop"):
+        with pytest.raises(RuntimeError, match="simulation loop, made pausable"):
             scene.host.pause()
         await scene.host.kill()
 
     asyncio.run(scenario())
+    simulate(scenario, pausable=False)

@@ -200,6 +200,12 @@ def test_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--store", type=Path, default=Path("store"), metavar="DIR", help="where results are written"
     )
+    p.add_argument(
+        "--no-pages",
+        action="store_true",
+        help="write only the results, history and logs: no plots, timeline or report.html "
+        "(they take about a second)",
+    )
     return p
 
 
@@ -269,7 +275,7 @@ async def run_test(args: argparse.Namespace) -> int:
     finally:
         kill_all()
         store.close()
-    _record(store, outcome, opts.workload)
+    _record(store, outcome, opts.workload, pages=not args.no_pages)
     if interrupted:
         raise KeyboardInterrupt
     return outcome.exit_code
@@ -308,7 +314,7 @@ def run_sim(args: argparse.Namespace) -> int:
             outcome = run_simulation(opts, build, store.journal, progress)
     finally:
         store.close()
-    _record(store, outcome, opts.workload)
+    _record(store, outcome, opts.workload, pages=not args.no_pages)
     return outcome.exit_code
 
 
@@ -329,11 +335,12 @@ def _announce(kind: str, opts: TestOptions, nodes: str) -> None:
     )  # fmt: skip
 
 
-def _record(store: RunStore, outcome: Outcome, workload: str) -> None:
+def _record(store: RunStore, outcome: Outcome, workload: str, *, pages: bool) -> None:
     """Write a finished run's history, results and pages, and print its summary."""
     store.write_history(outcome.history)
     store.write_results(outcome.results)
-    store.write_pages(outcome.history, outcome.results, workload)
+    if pages:
+        store.write_pages(outcome.history, outcome.results, workload)
     print(report.summary(outcome.results, str(store.dir)), flush=True)
 
 
