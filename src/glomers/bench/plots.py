@@ -76,6 +76,8 @@ if TYPE_CHECKING:
 
 #: A point of a plot: (time in seconds since the test began, y value).
 Point: TypeAlias = tuple[float, float]
+#: Fault kind -> the (start, end) seconds of each of its periods.
+Spans: TypeAlias = dict[str, list[tuple[float, float]]]
 
 #: The quantiles of ``latency-quantiles.png``, as in Jepsen.
 QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99, 1.0)
@@ -221,13 +223,13 @@ def rates(history: Iterable[Op], width: float) -> dict[tuple[str, Outcome], list
     }
 
 
-def fault_spans(history: Iterable[Op]) -> dict[str, list[tuple[float, float]]]:
+def fault_spans(history: Iterable[Op]) -> Spans:
     """The periods each kind of fault was in force, as (start s, end s), kinds in
     ``FAULT_COLORS`` order (others after, alphabetically), periods in the order
     they began. A period still open when the history ends ends with it."""
     history = list(history)
     end = run_duration(history)
-    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    spans: Spans = defaultdict(list)
     for period in fault_periods(history):
         stop = end if period.end is None else period.end / _NANOS_PER_SECOND
         spans[period.fault].append((period.start / _NANOS_PER_SECOND, stop))
@@ -367,7 +369,7 @@ def _no_data(ax: Axes, what: str) -> None:
     ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center", color="grey")
 
 
-def _shade_faults(ax: Axes, spans: dict[str, list[tuple[float, float]]]) -> float:
+def _shade_faults(ax: Axes, spans: Spans) -> float:
     """Draw the fault lanes; return the share of the height they take from the top."""
     from matplotlib.collections import LineCollection, PolyCollection
 
@@ -416,13 +418,21 @@ def _make_room(ax: Axes, share: float) -> None:
         ax.set_ylim(low, low + (high - low) / free)
 
 
-def _fault_handles(spans: dict[str, list[tuple[float, float]]]) -> list[Artist]:
+def _fault_handles(spans: Spans) -> list[Artist]:
     from matplotlib.patches import Patch
 
     return [
         Patch(facecolor=FAULT_COLORS.get(kind, "#cccccc"), alpha=FAULT_ALPHA, label=kind)
         for kind in spans
     ]
+
+
+def _finish(fig: Figure, axes: list[Axes], spans: Spans, handles: list[Artist]) -> Figure:
+    """Shade the fault periods above the data and add the legend."""
+    for ax in axes:
+        _make_room(ax, _shade_faults(ax, spans))
+    _legend(fig, handles + _fault_handles(spans))
+    return fig
 
 
 def _legend(fig: Figure, handles: list[Artist]) -> None:
@@ -441,7 +451,7 @@ def _draw_latency_raw(
     workload: str,
     duration: float,
     width: float,
-    spans: dict[str, list[tuple[float, float]]],
+    spans: Spans,
 ) -> Figure:
     fig, (ax,) = _figure()
     ax.set_title(f"{workload} latency", fontsize="medium")
@@ -474,9 +484,7 @@ def _draw_latency_raw(
     else:
         ax.set_ylabel("Latency (ms)")
         _no_data(ax, "no completed client operations")
-    _make_room(ax, _shade_faults(ax, spans))
-    _legend(fig, handles + _fault_handles(spans))
-    return fig
+    return _finish(fig, [ax], spans, handles)
 
 
 def _break_gaps(points: Sequence[Point], width: float) -> tuple[list[float], list[float]]:
@@ -498,7 +506,7 @@ def _draw_latency_quantiles(
     workload: str,
     duration: float,
     width: float,
-    spans: dict[str, list[tuple[float, float]]],
+    spans: Spans,
 ) -> Figure:
     fig, (ax,) = _figure()
     ax.set_title(f"{workload} latency quantiles ({width:g} s buckets)", fontsize="medium")
@@ -527,9 +535,7 @@ def _draw_latency_quantiles(
     else:
         ax.set_ylabel("Latency (ms)")
         _no_data(ax, "no completed client operations")
-    _make_room(ax, _shade_faults(ax, spans))
-    _legend(fig, handles + _fault_handles(spans))
-    return fig
+    return _finish(fig, [ax], spans, handles)
 
 
 def _draw_rate(
@@ -537,7 +543,7 @@ def _draw_rate(
     workload: str,
     duration: float,
     width: float,
-    spans: dict[str, list[tuple[float, float]]],
+    spans: Spans,
 ) -> Figure:
     fig, (ax,) = _figure()
     ax.set_title(f"{workload} rate ({width:g} s buckets)", fontsize="medium")
@@ -561,9 +567,7 @@ def _draw_rate(
     if not any(points for points in series.values()):
         _no_data(ax, "no completed client operations")
     ax.set_ylim(bottom=0)
-    _make_room(ax, _shade_faults(ax, spans))
-    _legend(fig, handles + _fault_handles(spans))
-    return fig
+    return _finish(fig, [ax], spans, handles)
 
 
 def _draw_read_lag(
@@ -571,7 +575,7 @@ def _draw_read_lag(
     workload: str,
     duration: float,
     width: float,
-    spans: dict[str, list[tuple[float, float]]],
+    spans: Spans,
 ) -> Figure:
     fig, (units, seconds) = _figure(rows=2)
     units.set_title(f"{workload} read lag behind acknowledged adds", fontsize="medium")
@@ -606,9 +610,7 @@ def _draw_read_lag(
     for ax in (units, seconds):
         # Reads above the line missed acknowledged adds; below, they saw adds in flight.
         ax.axhline(0, color="grey", linewidth=0.7, zorder=1)
-        _make_room(ax, _shade_faults(ax, spans))
     if not reads:
         _no_data(units, "no ok reads with a counter value")
         _no_data(seconds, "")
-    _legend(fig, handles + _fault_handles(spans))
-    return fig
+    return _finish(fig, [units, seconds], spans, handles)

@@ -1,0 +1,87 @@
+"""What the pages of a run cost: plots, timeline and report, each timed alone.
+
+Simulates the standard run and the 25-node run once each (``--no-pages``),
+then times each page writer on their histories, median of a few rounds in one
+process, and the first import of matplotlib in a fresh process (which every
+``glomers test`` pays once, when it draws).
+
+    python benchmarks/pages.py --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from glomers.bench import plots, report, timeline
+from glomers.bench.store import read_history
+
+RUNS = {
+    "standard (3 nodes, rate 100, 20 s, partition)": (
+        "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"
+    ),
+    "25 nodes, rate 1000, latency 50 exponential, partition,kill, 2n": (
+        "-w g-counter --node-count 25 --rate 1000 --time-limit 20 --latency 50 "
+        "--latency-dist exponential --nemesis partition,kill --concurrency 2n"
+    ),
+}
+
+IMPORT = "import time; t = time.perf_counter(); import matplotlib.figure, matplotlib.backends.backend_agg; print(time.perf_counter() - t)"  # noqa: E501
+
+
+def median_time(fn: Callable[[], object], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def measure(name: str, flags: str, rounds: int) -> str:
+    """One table row: the run simulated once, then each page writer timed on it."""
+    with tempfile.TemporaryDirectory() as store:
+        cmd = [sys.executable, "-m", "glomers", "test", "--sim", *flags.split(),
+               "--seed", "1", "--store", store, "--no-pages"]  # fmt: skip
+        subprocess.run(cmd, capture_output=True, check=False)
+        run = (Path(store) / "latest").resolve()
+        history = read_history(run / "history.jsonl")
+        results = json.loads((run / "results.json").read_text())
+        ops = sum(1 for op in history if op.type == "invoke" and op.process != "nemesis")
+        page = run / "timeline.html"
+        t_plots = median_time(lambda: plots.write_plots(run, history, "g-counter"), rounds)
+        t_timeline = median_time(lambda: timeline.write_timeline(page, history, name), rounds)
+        t_report = median_time(lambda: report.write_report(run, results, history), rounds)
+        size = page.stat().st_size / 1e6
+    return (
+        f"| {name} | {ops} | {t_plots:.2f} s | {t_timeline:.2f} s | {t_report:.3f} s "
+        f"| {size:.1f} MB |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    imports = [
+        float(subprocess.run([sys.executable, "-c", IMPORT], capture_output=True, text=True,
+                             check=True).stdout)
+        for _ in range(args.rounds)
+    ]  # fmt: skip
+    print(f"median of {args.rounds} rounds, Python {sys.version.split()[0]}\n")
+    print(f"first import of matplotlib: {statistics.median(imports):.2f} s\n")
+    print("| run | operations | plots | timeline.html | report.html | timeline size |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, flags in RUNS.items():
+        print(measure(name, flags, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
