@@ -352,6 +352,23 @@ def test_sim_mode_writes_each_nodes_log_to_its_own_file(tmp_path: Path) -> None:
     done, _ = glomers_test(tmp_path, flags, "--log-stderr")
     assert "node n2 initialising" in done.stderr
 
+    chatty = tmp_path / "chatty.py"
+    chatty.write_text(
+        "import sys\n"
+        "from glomers.examples.echo import build as echo\n"
+        "def build():\n"
+        "    node = echo()\n"
+        "    node.on_init(lambda: print('hello from', node.node_id, file=sys.stdout))\n"
+        "    return node\n"
+    )
+    done, _ = glomers_test(
+        tmp_path, "--sim -w echo --node-count 2 --time-limit 2", "--bin", str(chatty)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "hello from" not in done.stdout + done.stderr
+    logs = tmp_path / "store" / "latest" / "node-logs"
+    assert "hello from n1\n" in (logs / "n1.log").read_text()
+
 
 def test_every_run_gets_its_pages_unless_told_not_to(tmp_path: Path) -> None:
     pages = ["latency-quantiles.png", "latency-raw.png", "rate.png", "read-lag.png",

@@ -24,17 +24,12 @@ from rich.logging import RichHandler
 from glomers.bench import report
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import EXIT_ERROR, Outcome, TestOptions, TestRun
+from glomers.bench.inproc import node_logs
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
-from glomers.bench.sim import (
-    DEFAULT_BUILDERS,
-    NotSimulable,
-    load_builder,
-    node_logs,
-    run_simulation,
-)
+from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
 from glomers.bench.store import RunStore
 from glomers.bench.workloads import WORKLOADS
 

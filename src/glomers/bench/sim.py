@@ -12,21 +12,19 @@ from it -- so the same seed and flags replay the same run exactly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import importlib.util
-import logging
 import os
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import looptime
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
-from glomers.bench.inproc import InProcessHost, PausableLoop, current_node
+from glomers.bench.inproc import InProcessHost, PausableLoop
 from glomers.bench.net import Journal, Network
 from glomers.bench.process import NodeFault
 from glomers.node import Node
@@ -56,59 +54,6 @@ class SimLoop(PausableLoop, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoo
         name = "_LoopTimeEventLoop__sync_futures"
         if isinstance(getattr(self, name, None), weakref.WeakSet):
             setattr(self, name, _ExecutorFutures())
-
-
-class _NodeLogs(logging.Handler):
-    """Sends what each in-process node logs to its own file, as a process's stderr."""
-
-    def __init__(self, path_for: Callable[[str], Path]) -> None:
-        super().__init__()
-        self.path_for = path_for
-        self.files: dict[str, IO[str]] = {}
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        node = current_node()
-        if node is None:
-            return
-        out = self.files.get(node)
-        if out is None:
-            out = self.files[node] = self.path_for(node).open("a", encoding="utf-8")
-        # Virtual time, the only clock that means anything in the run.
-        now = asyncio.get_running_loop().time()
-        out.write(f"{now:.6f} {self.format(record)}\n")
-
-    def close(self) -> None:
-        for out in self.files.values():
-            out.close()
-        self.files.clear()
-        super().close()
-
-
-class _NotFromNodes(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return current_node() is None
-
-
-@contextlib.contextmanager
-def node_logs(path_for: Callable[[str], Path], *, to_console: bool = False) -> Iterator[None]:
-    """While it lasts, nodes' log records go to ``path_for(node)`` (``node-logs/``)
-    instead of the console; with ``to_console`` (``--log-stderr``) to both."""
-    root = logging.getLogger()
-    handler = _NodeLogs(path_for)
-    quiet = _NotFromNodes()
-    console = list(root.handlers)
-    if not to_console:
-        for h in console:
-            h.addFilter(quiet)
-    root.addHandler(handler)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        handler.close()
-        for h in console:
-            h.removeFilter(quiet)
 
 
 class NotSimulable(Exception):
