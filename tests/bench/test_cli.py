@@ -4,6 +4,8 @@ simulation mode), the store, exit statuses."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -386,3 +388,21 @@ def test_every_run_gets_its_pages_unless_told_not_to(tmp_path: Path) -> None:
     assert not list(run.glob("*.png")) and not list(run.glob("*.html"))
     assert (run / "results.json").exists() and (run / "history.jsonl").exists()
     assert "report:" not in done.stdout
+
+
+def test_sim_runs_are_byte_identical_by_seed(tmp_path: Path) -> None:
+    flags = ["--sim", "-w", "pn-counter", "--node-count", "3", "--rate", "100", "--time-limit",
+             "20", "--nemesis", "partition,kill,pause,loss,slow", "--nemesis-interval", "2",
+             "--seed", "12", "--store", str(tmp_path / "store"), "--no-pages"]  # fmt: skip
+    outputs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [PY, "-m", "glomers", "test", *flags], capture_output=True, timeout=120, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        run = (tmp_path / "store" / "latest").resolve()
+        outputs.append([(run / name).read_bytes() for name in ("history.jsonl", "results.json")])
+        shutil.rmtree(tmp_path / "store")
+    assert outputs[0] == outputs[1]
+    assert b'"f":"pause"' in outputs[0][0] and b'"f":"kill"' in outputs[0][0]
