@@ -23,7 +23,7 @@ def render(progress: RunProgress) -> str:
 
 def test_panel_shows_phase_operations_and_faults() -> None:
     now = [0.0]
-    progress = RunProgress(20.0, 10.0, live=True)
+    progress = RunProgress(live=True)
     progress.attach_clock(lambda: now[0])
     assert "starting nodes" in render(progress)
 
@@ -64,7 +64,7 @@ def test_plain_lines_follow_a_simulated_run(caplog: pytest.LogCaptureFixture) ->
         workload="g-counter", nodes=["n0", "n1", "n2"], time_limit=20.0, rate=50.0,
         nemesis=["partition", "kill"], nemesis_interval=2.0, recovery_time=5.0, seed=4,
     )  # fmt: skip
-    progress = RunProgress(opts.time_limit, opts.recovery_time, live=False)
+    progress = RunProgress(live=False)
     with caplog.at_level(logging.INFO, logger="glomers.bench"), progress:
         outcome = run_simulation(opts, build, observer=progress)
     lines = [r.getMessage() for r in caplog.records if r.name == "glomers.bench"]

@@ -346,3 +346,24 @@ def test_a_simulated_run_folder(tmp_path: Path) -> None:
         r.startswith("#") or r == "data:," or (store.dir / r).is_file() for r in refs
     ), refs
     assert "http" not in text
+
+
+def test_a_page_that_fails_is_skipped_and_the_others_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from glomers.bench import plots
+
+    def broken(*args: Any) -> Any:
+        raise ValueError("no plots today")
+
+    monkeypatch.setattr(plots, "write_plots", broken)
+    history = [Op(0, "invoke", "read", time=0), Op(0, "ok", "read", 0, time=5)]
+    results = {"valid": True, "stats": {"count": 1}}
+    store = RunStore(tmp_path / "store", "g-counter")
+    store.write_results(results)
+    store.write_pages(history, results, "g-counter")
+    assert not list(store.dir.glob("*.png"))
+    assert (store.dir / "timeline.html").is_file()
+    assert "Valid" in (store.dir / "report.html").read_text()
+    assert json.loads((store.dir / "results.json").read_text()) == results
+    assert "could not write the plots" in caplog.text and "no plots today" in caplog.text

@@ -322,7 +322,8 @@ def _quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _summary(values: Iterable[float]) -> dict[str, Any]:
+def value_summary(values: Iterable[float]) -> dict[str, Any]:
+    """``count``, ``min``, ``median``, ``p90``, ``p99`` and ``max`` (nearest rank)."""
     ordered = sorted(values)
     if not ordered:
         return {"count": 0, "min": None, "median": None, "p90": None, "p99": None, "max": None}
@@ -469,8 +470,8 @@ def read_lag(history: Sequence[Op]) -> dict[str, Any]:
     return {
         "valid": not too_high and not too_low,
         "reads": len(lags),
-        "lag": _summary(r["lag"] for r in lags),
-        "lag_seconds": _summary(r["lag_seconds"] for r in lags),
+        "lag": value_summary(r["lag"] for r in lags),
+        "lag_seconds": value_summary(r["lag_seconds"] for r in lags),
         "lagging_reads": len(lagging),
         "worst": worst,
         "too_high": too_high,

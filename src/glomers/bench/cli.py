@@ -314,7 +314,7 @@ def run_sim(args: argparse.Namespace) -> int:
 
 
 def _progress(opts: TestOptions) -> RunProgress:
-    progress = RunProgress(opts.time_limit, opts.recovery_time)
+    progress = RunProgress()
     if progress.live:
         # Log records must go through the live panel's console, or they tear it apart.
         root = logging.getLogger()

@@ -86,8 +86,6 @@ class Host(Protocol):
     def tail_report(self) -> str: ...
 
 
-#: Builds the host of one node: ``(node_id, network, on_fault) -> Host``. The host
-#: registers itself in the network.
 class Observer(Protocol):
     """Watches a run as it goes (``glomers.bench.progress.RunProgress``)."""
 
@@ -98,6 +96,8 @@ class Observer(Protocol):
     def op(self, op: Op) -> None: ...
 
 
+#: Builds the host of one node: ``(node_id, network, on_fault) -> Host``. The host
+#: registers itself in the network.
 HostFactory = Callable[[str, Network, Callable[[NodeFault], None]], Host]
 
 

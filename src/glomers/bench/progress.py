@@ -43,26 +43,19 @@ def _fault_label(fault: str, node: str | None) -> str:
 class RunProgress:
     """Follows one run: give it to ``TestRun`` as its observer, and enter it."""
 
-    def __init__(
-        self,
-        time_limit: float,
-        recovery_time: float,
-        *,
-        live: bool | None = None,
-        console: Console | None = None,
-    ) -> None:
+    def __init__(self, *, live: bool | None = None, console: Console | None = None) -> None:
         self.now: Callable[[], float] = lambda: 0.0
-        self.time_limit = time_limit
-        self.recovery_time = recovery_time
         self.live = live_wanted() if live is None else live
         self.console = console or Console(stderr=True)
         self.counts = {"ok": 0, "info": 0, "fail": 0}
         self.final_done = 0
         self.final_total = 0
         self.phase_name = "starting nodes"
+        #: How long the current phase lasts, when the run says (running, recovery).
+        self.phase_seconds: float | None = None
         self._phase_start = 0.0
         self._faults = FaultTracker()
-        self._next_tally = self._tally_step()
+        self._next_tally = 0
         self._live: Live | None = None
 
     # -- the observer TestRun calls ---------------------------------------------------------
@@ -75,14 +68,17 @@ class RunProgress:
     def phase(self, name: str, seconds: float | None = None) -> None:
         """A new phase begins; ``seconds`` is how long it lasts, when known."""
         self.phase_name = name
+        self.phase_seconds = seconds
         self._phase_start = self.now()
+        if name == "running":
+            self._next_tally = self._tally_step()
         if not self.live:
             if name == "running":
-                log.info("running for %gs", self.time_limit)
+                log.info("running for %gs", seconds)
             elif name == "finishing":
                 log.info("time is up; waiting for the operations in flight")
             elif name == "recovery":
-                log.info("waiting %gs for recovery; %s", self.recovery_time, self._tally())
+                log.info("waiting %gs for recovery; %s", seconds, self._tally())
             elif name == "checking":
                 log.info("checking the history; %s", self._tally())
             else:
@@ -99,7 +95,7 @@ class RunProgress:
             if op.final:
                 self.final_done += 1
             elif not self.live and self.phase_name == "running" and op.time >= self._next_tally:
-                log.info("%.1f/%gs: %s", op.time / 1e9, self.time_limit, self._tally())
+                log.info("%.1f/%gs: %s", op.time / 1e9, self.phase_seconds, self._tally())
                 self._next_tally += self._tally_step()
             return
         period = self._faults.feed(op)
@@ -134,8 +130,8 @@ class RunProgress:
         grid.add_column(style="bold", min_width=14)
         grid.add_column(width=40)
         grid.add_column()
-        if self.phase_name in ("running", "recovery"):
-            total = self.time_limit if self.phase_name == "running" else self.recovery_time
+        total = self.phase_seconds
+        if total is not None:
             bar = ProgressBar(total=max(total, 1e-9), completed=min(elapsed, total), width=40)
             grid.add_row(self.phase_name, bar, f"{min(elapsed, total):.1f} / {total:g} s")
         elif self.phase_name == "final reads":
@@ -163,4 +159,5 @@ class RunProgress:
         return f"ok {c['ok']}, info {c['info']}, fail {c['fail']}; nemesis: {self._nemesis_state()}"
 
     def _tally_step(self) -> int:
-        return max(1, round(self.time_limit * 1e9 / 10))
+        # A tenth of the running phase, in the history's nanoseconds.
+        return max(1, round((self.phase_seconds or 0.0) * 1e9 / 10))

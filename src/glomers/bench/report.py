@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from glomers.bench.checker import value_summary
 from glomers.bench.history import Op, fault_periods, pairs
 
 VERDICTS = {
@@ -202,12 +202,12 @@ def render_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[O
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<title>{_esc(title)}</title>\n<link rel="icon" href="data:,">\n'
+        f'<title>{escape(title)}</title>\n<link rel="icon" href="data:,">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n"
-        f"<h1>glomers test: {_esc(workload)}</h1>\n"
-        f'<p class="muted">{_esc(str(run_dir))}</p>\n'
+        f"<h1>glomers test: {escape(workload)}</h1>\n"
+        f'<p class="muted">{escape(str(run_dir))}</p>\n'
         f"<nav>{''.join(nav)}</nav>\n"
-        f'<p id="verdict" class="{verdict_class(valid)}">{_esc(verdict_sentence(valid))}</p>\n'
+        f'<p id="verdict" class="{verdict_class(valid)}">{escape(verdict_sentence(valid))}</p>\n'
         + "".join(sections)
         + "</main>\n</body>\n</html>\n"
     )
@@ -299,7 +299,9 @@ def _arg(value: Any) -> str:
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _esc(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` for HTML text or attributes, control characters (invalid in HTML)
+    replaced."""
     return html.escape(_CONTROL.sub("\ufffd", text), quote=True)
 
 
@@ -323,7 +325,7 @@ def _table(
 
     def cell(tag: str, i: int, value: Any) -> str:
         cls = ' class="n"' if i in right else ""
-        return f"<{tag}{cls}>{_esc(_text(value))}</{tag}>"
+        return f"<{tag}{cls}>{escape(_text(value))}</{tag}>"
 
     out = ["<table>\n"]
     if head is not None:
@@ -353,7 +355,7 @@ def _validity_html(valid: Any) -> str:
         return '<span class="good">valid</span>'
     if valid is False:
         return '<span class="bad">INVALID</span>'
-    return f'<span class="unsure">{_esc(_text(valid))}</span>'
+    return f'<span class="unsure">{escape(_text(valid))}</span>'
 
 
 def _why_html(results: Mapping[str, Any]) -> str:
@@ -365,7 +367,7 @@ def _why_html(results: Mapping[str, Any]) -> str:
             "<p>The run did not complete, so its history was not checked "
             "(the figures below cover what happened before it stopped).</p>\n"
         )
-        out.append(f"<pre>{_esc(str(results['error']))}</pre>\n</section>\n")
+        out.append(f"<pre>{escape(str(results['error']))}</pre>\n</section>\n")
     failing = [
         (name, result)
         for name, result in results.items()
@@ -374,11 +376,11 @@ def _why_html(results: Mapping[str, Any]) -> str:
     if failing:
         out.append('<section id="why">\n<h2>Why</h2>\n')
         for name, result in failing:
-            out.append(f"<h3>{_esc(name)}: {_validity_html(result['valid'])}</h3>\n")
+            out.append(f"<h3>{escape(name)}: {_validity_html(result['valid'])}</h3>\n")
             reasons = _reasons(name, result)
             shown = reasons[:_MAX_REASONS]
             out.append('<ul class="reasons">\n')
-            out += [f"<li>{_esc(r)}</li>\n" for r in shown]
+            out += [f"<li>{escape(r)}</li>\n" for r in shown]
             if len(reasons) > len(shown):
                 more = len(reasons) - len(shown)
                 out.append(f"<li>… and {more} more (see results.json)</li>\n")
@@ -461,7 +463,7 @@ def _run_html(results: Mapping[str, Any]) -> str:
             ", exactly in simulation mode" if flags.get("sim") else "; process mode is not exact"
         )
         out.append("):</p>\n")
-        out.append(f"<pre><code>{_esc(command)}</code></pre>\n")
+        out.append(f"<pre><code>{escape(command)}</code></pre>\n")
     out.append("</section>\n")
     return "".join(out)
 
@@ -519,7 +521,7 @@ def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
     if checkers:
         out.append("<h3>Checkers</h3>\n<table>\n<tr><th>checker</th><th>verdict</th></tr>\n")
         out += [
-            f"<tr><td>{_esc(name)}</td><td>{_validity_html(valid)}</td></tr>\n"
+            f"<tr><td>{escape(name)}</td><td>{_validity_html(valid)}</td></tr>\n"
             for name, valid in checkers
         ]
         out.append("</table>\n")
@@ -555,9 +557,8 @@ def _operations_html(stats: Mapping[str, Any]) -> str:
 
 
 def _quantiles(values: list[float]) -> list[str]:
-    ordered = sorted(values)
-    picks = [ordered[max(0, math.ceil(q * len(ordered)) - 1)] for q in (0.5, 0.9, 0.99)]
-    return [f"{v:.3f}" for v in (*picks, ordered[-1])]
+    s = value_summary(values)
+    return [f"{s[k]:.3f}" for k in ("median", "p90", "p99", "max")]
 
 
 def _latency_html(history: Sequence[Op]) -> str:
@@ -585,7 +586,7 @@ def _availability_html(availability: Mapping[str, Any]) -> str:
     )
     text += "; no --availability target." if target is None else f"; target {_json(target)}."
     cls = "" if availability.get("valid", True) else ' class="bad"'
-    return f"<h3>Availability</h3>\n<p{cls}>{_esc(text)}</p>\n"
+    return f"<h3>Availability</h3>\n<p{cls}>{escape(text)}</p>\n"
 
 
 def _net_html(net: Mapping[str, Any]) -> str:
@@ -648,7 +649,7 @@ def _workload_html(workload: Mapping[str, Any]) -> str:
     warnings = workload.get("warnings") or []
     if warnings:
         out += "<p>Warnings:</p>\n<ul>\n" + "".join(
-            f"<li>{_esc(_text(w))}</li>\n" for w in warnings
+            f"<li>{escape(_text(w))}</li>\n" for w in warnings
         )
         out += "</ul>\n"
     return out
@@ -675,9 +676,9 @@ def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
         when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
         final = " (a final read)" if worst.get("final") else ""
         out += (
-            f"<p>Worst: {_esc(_where(worst))}read {_esc(_text(worst.get('value')))}{when}"
-            f"{final}, {_esc(_text(worst.get('lag')))} below the acknowledged "
-            f"{_esc(_text(worst.get('known')))}.</p>\n"
+            f"<p>Worst: {escape(_where(worst))}read {escape(_text(worst.get('value')))}{when}"
+            f"{final}, {escape(_text(worst.get('lag')))} below the acknowledged "
+            f"{escape(_text(worst.get('known')))}.</p>\n"
         )
     return out
 
@@ -702,8 +703,8 @@ def _plots_html(run_dir: Path) -> str:
     found = [(name, alt) for name, alt in PLOTS if (run_dir / name).is_file()]
     for name, alt in found:
         out.append(
-            f'<figure><img src="{_esc(quote(name))}" alt="{_esc(alt)}">'
-            f"<figcaption>{_esc(name)}</figcaption></figure>\n"
+            f'<figure><img src="{escape(quote(name))}" alt="{escape(alt)}">'
+            f"<figcaption>{escape(name)}</figcaption></figure>\n"
         )
     if not found:
         out.append("<p>This run folder has no plots.</p>\n")
@@ -725,7 +726,7 @@ def _files_html(run_dir: Path) -> str:
     ):
         if (run_dir / name).is_file():
             size = _size((run_dir / name).stat().st_size)
-            out.append(f'<li><a href="{_esc(quote(name))}">{name}</a>: {what} ({size})</li>\n')
+            out.append(f'<li><a href="{escape(quote(name))}">{name}</a>: {what} ({size})</li>\n')
         else:
             out.append(f"<li>{name}: {what} (not in the run folder)</li>\n")
     out.append("</ul>\n</section>\n")
@@ -764,13 +765,13 @@ def _logs_html(run_dir: Path, sim: bool) -> str:
         why = " (in simulation mode nodes run inside the bench)" if sim else ""
         out.append(f"<p>No node logs in this run folder{why}.</p>\n")
     for log in logs:
-        href = _esc(quote(f"node-logs/{log.name}"))
+        href = escape(quote(f"node-logs/{log.name}"))
         try:
             text, size, cut = _log_tail(log)
         except OSError as exc:
             out.append(
-                f'<details><summary>{_esc(log.stem)}</summary><p><a href="{href}">'
-                f"{_esc(log.name)}</a> could not be read: {_esc(str(exc))}</p></details>\n"
+                f'<details><summary>{escape(log.stem)}</summary><p><a href="{href}">'
+                f"{escape(log.name)}</a> could not be read: {escape(str(exc))}</p></details>\n"
             )
             continue
         note = (
@@ -778,10 +779,10 @@ def _logs_html(run_dir: Path, sim: bool) -> str:
             if cut
             else _size(size)
         )
-        body = f'<pre class="log">{_esc(text)}</pre>' if text else "<p>(empty)</p>"
+        body = f'<pre class="log">{escape(text)}</pre>' if text else "<p>(empty)</p>"
         out.append(
-            f'<details><summary>{_esc(log.stem)} <span class="muted">({note})</span></summary>\n'
-            f'<p><a href="{href}">node-logs/{_esc(log.name)}</a>'
+            f'<details><summary>{escape(log.stem)} <span class="muted">({note})</span></summary>\n'
+            f'<p><a href="{href}">node-logs/{escape(log.name)}</a>'
             + (" (the whole log)" if cut else "")
             + f"</p>\n{body}\n</details>\n"
         )

@@ -25,10 +25,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from glomers.bench.report import verdict_class
+
 #: Files whose type the standard table does not know.
 _TYPES = {".jsonl": "text/plain", ".log": "text/plain", ".json": "application/json"}
-
-_VERDICTS = {True: ("valid", "valid"), False: ("invalid", "INVALID")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,8 @@ def index_page(store: Path, runs: list[Run]) -> str:
     """The index: a table of runs, newest first."""
     rows = []
     for run in runs:
-        css, word = _VERDICTS.get(run.valid, ("unknown", "unknown"))
+        css = verdict_class(run.valid)
+        word = "INVALID" if css == "invalid" else css
         target = "report.html" if run.has_report else "results.json"
         href = urllib.parse.quote(f"{run.path}/{target}")
         ops = "" if run.operations is None else str(run.operations)

@@ -67,13 +67,12 @@ class RunStore:
     def write_results(self, results: dict[str, Any]) -> None:
         (self.dir / "results.json").write_bytes(_pretty(results))
 
-    def write_pages(self, history: Sequence[Op], results: dict[str, Any], workload: str) -> bool:
+    def write_pages(self, history: Sequence[Op], results: dict[str, Any], workload: str) -> None:
         """The plots, ``timeline.html`` and last ``report.html`` (which shows what
         exists). A page that fails is logged and skipped: the results and the
         history are already written, and the verdict stands without pictures."""
         from glomers.bench import plots, report, timeline  # matplotlib loads only here
 
-        ok = True
         steps: list[tuple[str, Callable[[], object]]] = [
             ("plots", lambda: plots.write_plots(self.dir, history, workload)),
             ("timeline", lambda: timeline.write_timeline(
@@ -85,8 +84,6 @@ class RunStore:
                 step()
             except Exception:
                 log.exception("could not write the %s of %s", name, self.dir)
-                ok = False
-        return ok
 
     def close(self) -> None:
         if self._journal is not None:

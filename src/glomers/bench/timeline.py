@@ -21,10 +21,8 @@ The page is a single static file: inline CSS, no script, nothing fetched.
 
 from __future__ import annotations
 
-import html
 import json
 import math
-import re
 import statistics
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client
+from glomers.bench.report import escape as _esc
 
 #: The most client operations drawn (the first ones invoked); the page of a
 #: longer history would be too large for a browser to handle comfortably.
@@ -53,8 +52,6 @@ _TICK_PX = 80  # at least this far between time ticks
 _LABEL_CHARS = 40
 _TITLE_CHARS = 1_000
 
-#: C0 and C1 control characters other than tab and newline: not valid in HTML text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _STYLE = """
 :root { color-scheme: light; }
@@ -127,10 +124,6 @@ class _Box:
     label: str
     title: str
     anchor: int
-
-
-def _esc(text: str) -> str:
-    return html.escape(_CONTROL.sub("\ufffd", text), quote=True)
 
 
 def _show(value: Any, limit: int) -> str:
