@@ -6,6 +6,12 @@ wall time includes starting Python), and reports medians: with ``--no-pages``
 (the simulation, its checks, results and history) and as is (plus the plots,
 timeline and report, which matplotlib's start-up alone makes half a second).
 
+Then the cost of holding paused nodes' work: the 25-node run with ``pause``
+added to its nemesis, which turns the routing of node callbacks through gates
+on, against the same run without it. A nemesis interval far beyond the time
+limit makes both runs inject nothing, so they do exactly the same work but for
+the routing; the two are interleaved and the ratio of each pair is reported.
+
     python benchmarks/sim_speed.py --rounds 3
 """
 
@@ -66,6 +72,31 @@ def main() -> None:
         bare, full = statistics.median(walls[False]), statistics.median(walls[True])
         print(f"| {name} | {sim:.1f} s | {bare:.2f} s | {sim / bare:.1f}x | {full:.2f} s "
               f"| {sim / full:.1f}x | {valid}/{args.rounds} |")  # fmt: skip
+    gating(args.rounds)
+
+
+def wall(flags: str) -> float:
+    with tempfile.TemporaryDirectory() as store:
+        cmd = [sys.executable, "-m", "glomers", "test", "--sim", *flags.split(),
+               "--store", store, "--no-pages"]  # fmt: skip
+        started = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True)
+        return time.perf_counter() - started
+
+
+def gating(rounds: int) -> None:
+    base = (
+        "-w g-counter --node-count 25 --rate 1000 --time-limit 20 --latency 50 "
+        "--latency-dist exponential --concurrency 2n --nemesis-interval 100000"
+    )
+    off, on = [], []
+    for seed in range(1, rounds + 1):
+        off.append(wall(f"{base} --nemesis partition,kill --seed {seed}"))
+        on.append(wall(f"{base} --nemesis partition,kill,pause --seed {seed}"))
+    ratios = [b / a for a, b in zip(off, on, strict=True)]
+    print(f"\npause gating, 25-node run with no fault injected: {statistics.median(off):.2f} s "
+          f"without, {statistics.median(on):.2f} s with; median ratio "
+          f"{statistics.median(ratios):.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
