@@ -67,8 +67,13 @@ def test_project_counter_passes_the_standard_run(tmp_path: Path) -> None:
     assert results["valid"] is True
     assert results["seed"] == 11
     assert results["flags"]["nemesis"] == ["partition"]
-    for key in ("workload", "stats", "availability", "net", "read_lag"):
+    for key in ("workload", "stats", "availability", "net", "perf", "timeline", "exceptions"):
         assert results[key]["valid"] is True, key
+    assert results["strict"] is False
+    assert set(results["beyond_maelstrom"]) == {"definite_errors", "read_lag"}
+    for name, finding in results["beyond_maelstrom"].items():
+        assert finding["valid"] is True, name
+        assert finding["explanation"], name
     for part in ("all", "clients", "servers"):
         assert {"send_count", "recv_count", "msg_count", "msgs_per_op"} <= set(results["net"][part])
     assert results["workload"]["final_reads"] == [results["workload"]["acceptable"][0][0]] * 3

@@ -111,7 +111,11 @@ def test_info_starts_a_new_process() -> None:
     outcome = run(options(nodes=["n0"], concurrency=2, rate=100.0, time_limit=1.0), flaky_counter)
     infos = [op for op in outcome.history if op.type == "info"]
     assert infos
-    assert all(op.error == ["crash", "flaky"] for op in infos)
+    # Counters record errors as Maelstrom does: indeterminate text, the code's name as exception.
+    assert all(
+        op.error == "indeterminate: n0 answered with error 13 (crash): flaky" for op in infos
+    )
+    assert all(op.extra == {"code": 13, "exception": "crash"} for op in infos)
     processes = {op.process for op in outcome.history if isinstance(op.process, int)}
     assert max(processes) >= 2  # 0 and 1 were replaced by 2, 3, ...
     for op in infos:

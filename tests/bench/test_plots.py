@@ -10,6 +10,7 @@ import pytest
 from matplotlib.image import imread
 
 from glomers import counter
+from glomers.bench.checker import quantile
 from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op
 from glomers.bench.plots import (
@@ -18,7 +19,6 @@ from glomers.bench.plots import (
     latency_floor,
     latency_points,
     latency_quantiles,
-    quantile,
     rates,
     run_duration,
     write_plots,

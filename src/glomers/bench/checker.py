@@ -6,27 +6,39 @@ which is ``True``, ``False`` or ``"unknown"`` as in Jepsen. They mirror the
 checkers Maelstrom runs for the workloads we support:
 
 - ``counter_checker``: the g-counter / pn-counter verdict on the final reads;
-- ``read_lag``: how far behind the acknowledged adds every read was (ours, not
-  Maelstrom's; informative, it fails only on reads no counter could return);
 - ``stats``: operation counts overall and per ``f`` (Jepsen's ``stats``);
 - ``availability``: the ``--availability`` target (Maelstrom's checker);
 - ``net_stats``: message counts from the network, per logical operation;
+- ``exceptions``: the info operations that ended in an exception, by kind;
+- ``perf``: latency quantiles and rates per ``f`` and outcome;
 - ``echo_checker``: every echo answered with what was sent;
-- ``compose``: the validity of several results together (Jepsen's merge).
+- ``compose``: the validity of several results together (Jepsen's merge), and
+  ``guarded``, which turns a checker that raises into an ``unknown`` result.
+
+Two more look beyond what Maelstrom checks; ``glomers.bench.findings`` reports
+them apart, and they decide the verdict only with ``--strict``:
+
+- ``read_lag``: how far behind the acknowledged adds every read was, and reads
+  no counter could return, final or not;
+- ``definite_errors``: the final reads, with adds that got a definite error
+  taken as not applied, as the error promises.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import struct
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 import portion
 
 from glomers.bench.history import Op, is_client, pairs
+from glomers.errors import code_label, is_definite
 
 Validity: TypeAlias = bool | Literal["unknown"]
 Outcome: TypeAlias = Literal["ok", "fail", "info"]
@@ -66,6 +78,15 @@ def compose(results: Mapping[str, Mapping[str, Any]]) -> Validity:
         if "valid" not in result:
             raise ValueError(f"checker result {name!r} has no 'valid' key")
     return merge_valid(result["valid"] for result in results.values())
+
+
+def guarded(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run one checker as Jepsen does: if it raises, its result is ``unknown``
+    with the error, and the other checkers still run."""
+    try:
+        return check()
+    except Exception as exc:  # any failure of a checker is a result, not a crash
+        return {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}
 
 
 # ---------------------------------------------------------------------------
@@ -316,23 +337,24 @@ def counter_checker(history: Sequence[Op]) -> dict[str, Any]:
     }
 
 
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    """Nearest-rank quantile of sorted values: an observed value, never an
-    interpolation (the median of 1, 2, 3, 4 is 2)."""
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+def quantile(ordered: Sequence[float], q: float) -> float:
+    """Jepsen's quantile of sorted values, the project's only one: the value at
+    index floor(n·q), capped at the last; always an observed value (the 0.5
+    quantile of 1, 2, 3, 4 is 3)."""
+    return ordered[min(len(ordered) - 1, math.floor(len(ordered) * q))]
 
 
 def value_summary(values: Iterable[float]) -> dict[str, Any]:
-    """``count``, ``min``, ``median``, ``p90``, ``p99`` and ``max`` (nearest rank)."""
+    """``count``, ``min``, ``median``, ``p90``, ``p99`` and ``max`` (``quantile``)."""
     ordered = sorted(values)
     if not ordered:
         return {"count": 0, "min": None, "median": None, "p90": None, "p99": None, "max": None}
     return {
         "count": len(ordered),
         "min": ordered[0],
-        "median": _quantile(ordered, 0.5),
-        "p90": _quantile(ordered, 0.9),
-        "p99": _quantile(ordered, 0.99),
+        "median": quantile(ordered, 0.5),
+        "p90": quantile(ordered, 0.9),
+        "p99": quantile(ordered, 0.99),
         "max": ordered[-1],
     }
 
@@ -459,7 +481,7 @@ def read_lag(history: Sequence[Op]) -> dict[str, Any]:
 
     Returns ``valid``; ``reads`` (how many were measured); ``lag`` and
     ``lag_seconds``, each ``{count, min, median, p90, p99, max}`` over all
-    measured reads (nearest-rank quantiles); ``lagging_reads`` (lag > 0);
+    measured reads (``quantile``); ``lagging_reads`` (lag > 0);
     ``worst``, the read with the highest lag (or None); ``too_high`` and
     ``too_low``, lists of ``{process, node, value, bound, time}``; and
     ``skipped``, ok reads whose value is not an integer.
@@ -528,7 +550,9 @@ def availability(history: Sequence[Op], target: AvailabilityTarget) -> dict[str,
     ``ok_fraction`` is the number of ``ok`` completions over the number of
     invocations, client operations only (1.0 when nothing was invoked).
     ``target`` None imposes nothing; ``"total"`` requires every operation to be
-    ok; a number in [0, 1] is the lowest acceptable ``ok_fraction``.
+    ok; a number in [0, 1] is the lowest acceptable ``ok_fraction``. As in
+    Maelstrom the fraction is computed in single precision and compared with
+    the target as a double, so 9 ok of 10 falls short of ``0.9``.
 
     Returns ``{valid, ok_fraction, ok_count, invoke_count, target}``. Raises
     ``ValueError`` for any other target.
@@ -542,7 +566,7 @@ def availability(history: Sequence[Op], target: AvailabilityTarget) -> dict[str,
     client_ops = [op for op in history if is_client(op)]
     invokes = sum(1 for op in client_ops if op.type == "invoke")
     oks = sum(1 for op in client_ops if op.type == "ok")
-    fraction = oks / invokes if invokes else 1.0
+    fraction = _single(oks / invokes) if invokes else 1.0
     if target is None:
         valid = True
     elif target == "total":
@@ -556,6 +580,12 @@ def availability(history: Sequence[Op], target: AvailabilityTarget) -> dict[str,
         "invoke_count": invokes,
         "target": target,
     }
+
+
+def _single(x: float) -> float:
+    """``x`` rounded to the nearest single-precision float (and back to a double)."""
+    single: float = struct.unpack("f", struct.pack("f", x))[0]
+    return single
 
 
 _NET_GROUPS = ("all", "clients", "servers")
@@ -583,6 +613,153 @@ def net_stats(counts: Mapping[str, Mapping[str, int]], history: Sequence[Op]) ->
             entry["msgs_per_op"] = entry["msg_count"] / invokes
         result[group] = entry
     return result
+
+
+def exceptions(history: Sequence[Op]) -> dict[str, Any]:
+    """Maelstrom's exceptions checker: ``info`` client ops that ended in an
+    exception (their ``exception`` field: ``timeout``,
+    ``malformed-rpc-response``, an error code's name...), grouped by kind.
+
+    Returns ``{valid: True, exceptions: [{class, count, example}]}``, the most
+    frequent kind first; ``example`` is the first such op's record.
+    """
+    groups: dict[str, list[Op]] = {}
+    for op in history:
+        kind = op.extra.get("exception")
+        if is_client(op) and op.type == "info" and kind is not None:
+            groups.setdefault(str(kind), []).append(op)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return {
+        "valid": True,
+        "exceptions": [
+            {"class": kind, "count": len(ops), "example": ops[0].to_json()} for kind, ops in ordered
+        ],
+    }
+
+
+#: The latency quantiles ``perf`` reports, as Maelstrom's latency plot draws them.
+PERF_QUANTILES = (0.0, 0.5, 0.95, 0.99, 1.0)
+
+
+def perf(history: Sequence[Op]) -> dict[str, Any]:
+    """Latency and throughput of client operations, per ``f`` and outcome.
+
+    ``latency[f][outcome]`` holds ``count`` and the ``quantile`` of latencies
+    (ms, invocation to completion) at 0, 0.5, 0.95, 0.99 and 1, keyed ``"0"``,
+    ``"0.5"``...; ``rate[f][outcome]`` is completions per second over the run
+    (its last record's time), and ``rate["all"]`` all of them. Operations that
+    never completed have no latency. Always valid.
+    """
+    history = list(history)
+    latencies: dict[str, dict[str, list[float]]] = {}
+    for invoke, completion in pairs(history):
+        if completion is None or completion.type == "invoke":
+            continue
+        by_outcome = latencies.setdefault(invoke.f, {})
+        by_outcome.setdefault(completion.type, []).append((completion.time - invoke.time) / 1e6)
+    seconds = max((op.time for op in history), default=0) / _NANOS_PER_SECOND
+    latency: dict[str, dict[str, Any]] = {}
+    rate: dict[str, Any] = {}
+    total = 0
+    for f in sorted(latencies):
+        latency[f], rate[f] = {}, {}
+        for outcome in ("ok", "info", "fail"):
+            values = sorted(latencies[f].get(outcome, []))
+            if not values:
+                continue
+            latency[f][outcome] = {"count": len(values)} | {
+                f"{q:g}": quantile(values, q) for q in PERF_QUANTILES
+            }
+            rate[f][outcome] = len(values) / seconds if seconds else None
+            total += len(values)
+    rate["all"] = total / seconds if seconds else None
+    return {"valid": True, "latency": latency, "rate": rate}
+
+
+def definite_errors(history: Sequence[Op]) -> dict[str, Any]:
+    """The counter check again, with adds that got a definite error as not applied.
+
+    Maelstrom's counter clients record every error as ``info``, so an add a
+    node refused with a definite code (key-does-not-exist, say) still may
+    count. A definite code promises the add did not happen; this re-checks the
+    final reads with those adds (ops whose ``code`` is definite) as ``fail``.
+    It is invalid when some final read that Maelstrom's check accepts is only
+    possible if such an add did happen.
+
+    Returns ``valid``, ``explanation`` (a sentence), ``adds`` (the refused
+    adds: ``node``, ``process``, ``delta``, ``code``, ``error``), ``reads``
+    (the final reads that count them: ``node``, ``process``, ``value``,
+    ``reason``) and ``acceptable``, the values the reads could have had.
+    """
+    history = list(history)
+    refused = [
+        operation
+        for operation in _operations(history)
+        if operation.f == "add"
+        and operation.outcome == "info"
+        and operation.completion is not None
+        and _is_int(operation.completion.extra.get("code"))
+        and is_definite(operation.completion.extra["code"])
+    ]
+    adds = [
+        {
+            "node": operation.node,
+            "process": operation.process,
+            "delta": _delta(operation),
+            "code": operation.completion.extra["code"],
+            "error": code_label(operation.completion.extra["code"]),
+        }
+        for operation in refused
+        if operation.completion is not None
+    ]
+    if not refused:
+        return {
+            "valid": True,
+            "explanation": "No add was answered with a definite error, so there is nothing "
+            "to re-check.",
+            "adds": [],
+            "reads": [],
+        }
+    as_failed = {id(operation.completion) for operation in refused}
+    rewritten = [
+        dataclasses.replace(op, type="fail") if id(op) in as_failed else op for op in history
+    ]
+    maelstrom = counter_checker(history)
+    strict = counter_checker(rewritten)
+    reads = [
+        {k: d[k] for k in ("node", "process", "value", "reason")}
+        for d in strict["error_details"]
+        if d["value"] not in maelstrom["errors"]
+    ]
+    told = _join(
+        f"{a['node']} answered add {a['delta']} with error {a['code']} ({a['error']})" for a in adds
+    )
+    one = len(adds) == 1
+    if not reads:
+        explanation = (
+            f"{told}, which promises {'it' if one else 'they'} did not happen, and the final "
+            "reads agree."
+        )
+    else:
+        counted = _join(f"{r['value']} on {r['node']}" for r in reads)
+        explanation = (
+            f"{told}, which promises {'it' if one else 'they'} did not happen, but the final "
+            f"read{'s' if len(reads) > 1 else ''} ({counted}) count{'' if len(reads) > 1 else 's'} "
+            f"{'it' if one else 'them'}: without {'it' if one else 'them'} the counter could "
+            f"only read {strict['acceptable']}."
+        )
+    return {
+        "valid": not reads,
+        "explanation": explanation,
+        "adds": adds,
+        "reads": reads,
+        "acceptable": strict["acceptable"],
+    }
+
+
+def _join(parts: Iterable[str]) -> str:
+    items = list(parts)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def echo_checker(history: Sequence[Op]) -> dict[str, Any]:
@@ -648,9 +825,15 @@ __all__ = [
     "availability",
     "compose",
     "counter_checker",
+    "definite_errors",
     "echo_checker",
+    "exceptions",
+    "guarded",
     "merge_valid",
     "net_stats",
+    "perf",
+    "quantile",
     "read_lag",
     "stats",
+    "value_summary",
 ]

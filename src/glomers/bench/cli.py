@@ -173,6 +173,11 @@ def test_parser() -> argparse.ArgumentParser:
         default=None,
         help="fraction of operations that must succeed: 'total' or 0..1; absent: no requirement",
     )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="findings beyond Maelstrom (always reported) also decide the verdict",
+    )
     p.add_argument("--log-stderr", action="store_true", help="also show what nodes write on stderr")
     p.add_argument("--log-net-send", action="store_true", help="log every message sent")
     p.add_argument("--log-net-recv", action="store_true", help="log every message delivered")
@@ -230,6 +235,7 @@ def build_options(args: argparse.Namespace) -> TestOptions:
         loss_rate=args.loss_rate,
         log_net_send=args.log_net_send,
         log_net_recv=args.log_net_recv,
+        strict=args.strict,
         flags=flags,
     )
 

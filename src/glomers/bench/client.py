@@ -103,5 +103,7 @@ class Client:
         if waiting is None:
             return
         msg_id, fut = waiting
-        if message["body"].get("in_reply_to") == msg_id and not fut.done():
+        reply_to = message["body"].get("in_reply_to")
+        # Exactly the integer sent: `true` or `1.0` answer nothing, as in Maelstrom.
+        if type(reply_to) is int and reply_to == msg_id and not fut.done():
             fut.set_result(message)

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, Protocol, TypeVar
 
-from glomers.bench import checker
+from glomers.bench import checker, findings
 from glomers.bench.client import Client, ClientError, ClientIds, ClientTimeout
 from glomers.bench.clock import LoopClock
 from glomers.bench.history import Op
@@ -68,6 +68,8 @@ class TestOptions:
     init_timeout: float = 10.0
     log_net_send: bool = False
     log_net_recv: bool = False
+    #: Findings beyond Maelstrom decide the verdict too (they are always reported).
+    strict: bool = False
     flags: dict[str, Any] = field(default_factory=dict)
 
 
@@ -161,6 +163,8 @@ class TestRun:
             log_recv=opts.log_net_recv,
         )
         self.history: list[Op] = []
+        #: What the run observed beyond the history, for findings beyond Maelstrom.
+        self.facts: dict[str, Any] = {}
         self.client_ids = ClientIds()
         self.t0 = clock.now()
         self._fault: asyncio.Future[NodeFault] = clock.loop.create_future()
@@ -286,7 +290,10 @@ class TestRun:
             self._free.add(thread)
             self._freed.set()
         result = done.value if done.type == "ok" else value
-        self.record(Op(process, done.type, f, result, error=done.error, final=final, node=node))
+        self.record(
+            Op(process, done.type, f, result, error=done.error, final=final, node=node,
+               extra=dict(done.extra))
+        )  # fmt: skip
         if done.type == "info":
             # The request may still be in flight: the thread continues as a new process.
             state.client.close()
@@ -364,18 +371,43 @@ class TestRun:
             self.observer.op(op)
 
     def outcome(self, error: str | None) -> Outcome:
-        """Check the history so far; ``error`` says why the run ended early, if it did."""
+        """Check the history so far; ``error`` says why the run ended early, if it did.
+
+        The verdict is Maelstrom's: the worst of its checkers. Findings beyond
+        Maelstrom are reported under ``beyond_maelstrom`` and count only with
+        ``strict``.
+        """
+        history = self.history
         results: dict[str, Any] = {"valid": "unknown"}
+        checks: dict[str, dict[str, Any]] = {}
         if error is None:
-            results.update(self.workload.check(self.history))
-        results["stats"] = checker.stats(self.history)
-        results["availability"] = checker.availability(self.history, self.opts.availability)
-        results["net"] = checker.net_stats(self.net.stats.as_dict(), self.history)
+            try:
+                checks.update(self.workload.check(history))
+            except Exception as exc:  # a checker that raises gives unknown, as in Jepsen
+                checks["workload"] = {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}
+        checks["stats"] = checker.guarded(lambda: checker.stats(history))
+        checks["availability"] = checker.guarded(
+            lambda: checker.availability(history, self.opts.availability)
+        )
+        checks["net"] = checker.guarded(
+            lambda: checker.net_stats(self.net.stats.as_dict(), history)
+        )
+        checks["perf"] = checker.guarded(lambda: checker.perf(history))
+        checks["timeline"] = {"valid": True}
+        checks["exceptions"] = checker.guarded(lambda: checker.exceptions(history))
+        results.update(checks)
+        results["strict"] = self.opts.strict
         if error is None:
-            results["valid"] = checker.compose(
-                {k: v for k, v in results.items() if isinstance(v, dict)}
+            found = findings.beyond_maelstrom(
+                findings.FindingInput(self.opts.workload, history, self.facts)
             )
-            code = {True: EXIT_VALID, False: EXIT_INVALID}.get(results["valid"], EXIT_UNKNOWN)
+            results["beyond_maelstrom"] = found
+            valid = checker.compose(checks)
+            if self.opts.strict:
+                results["maelstrom_valid"] = valid
+                valid = checker.merge_valid([valid, findings.validity(found)])
+            results["valid"] = valid
+            code = EXIT_VALID if valid is True else EXIT_INVALID if valid is False else EXIT_UNKNOWN
         else:
             results["error"] = error
             code = EXIT_ERROR

@@ -66,7 +66,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from glomers.bench.checker import Outcome, read_lag_points
+from glomers.bench.checker import Outcome, quantile, read_lag_points
 from glomers.bench.history import Op, fault_periods, is_client, pairs
 
 if TYPE_CHECKING:
@@ -162,12 +162,6 @@ def latency_points(history: Iterable[Op]) -> dict[tuple[str, Outcome], list[Poin
             )
         )
     return {key: groups[key] for key in sorted(groups, key=_series_order)}
-
-
-def quantile(ordered: Sequence[float], q: float) -> float:
-    """Jepsen's quantile of sorted values: the one at index floor(n·q), capped at
-    the last (the 0.5 quantile of 1, 2, 3, 4 is 3)."""
-    return ordered[min(len(ordered) - 1, math.floor(len(ordered) * q))]
 
 
 def latency_quantiles(

@@ -279,6 +279,7 @@ _REPLAYED = (
     ("availability", "--availability"),
     ("recovery_time", "--recovery-time"),
     ("loss_rate", "--loss-rate"),
+    ("strict", "--strict"),
     ("log_stderr", "--log-stderr"),
     ("log_net_send", "--log-net-send"),
     ("log_net_recv", "--log-net-recv"),

@@ -14,7 +14,7 @@ test of a node program is a few lines::
 It takes the flags of ``glomers test`` as keyword arguments (``time_limit``,
 ``rate``, ``node_count``, ``concurrency``, ``latency``, ``latency_dist``,
 ``nemesis``, ``nemesis_interval``, ``availability``, ``recovery_time``,
-``loss_rate``, ``seed``), with the same defaults. A failing seed replays
+``loss_rate``, ``seed``, ``strict``), with the same defaults. A failing seed replays
 exactly. Call it from a plain (not async) test: it runs its own event loop.
 """
 
@@ -49,6 +49,7 @@ def simulate_workload(
     recovery_time: float = 10.0,
     loss_rate: float = 0.5,
     seed: int = 0,
+    strict: bool = False,
 ) -> Outcome:
     """Run ``workload`` against nodes made by ``build``; the whole outcome."""
     faults = [f for f in nemesis.split(",") if f] if isinstance(nemesis, str) else list(nemesis)
@@ -58,7 +59,7 @@ def simulate_workload(
         concurrency=concurrency, latency=latency, latency_dist=latency_dist, nemesis=faults,
         nemesis_interval=nemesis_interval, availability=availability,
         recovery_time=recovery_time, loss_rate=loss_rate, seed=seed, sim=True,
-        log_net_send=False, log_net_recv=False,
+        log_net_send=False, log_net_recv=False, strict=strict,
     )  # fmt: skip
     return run_simulation(build_options(args), build)
 

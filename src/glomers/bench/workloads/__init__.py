@@ -4,26 +4,77 @@ A workload generates operations (``f`` and ``value``) for the main phase, may
 name one operation every worker performs after recovery (the final reads),
 turns each operation into a request to a node and its reply into a completion,
 and checks the resulting history.
+
+Each workload module declares, next to its requests:
+
+- the reply it accepts for each request, as a closed ``Reply`` struct: the
+  workload's fields, ``in_reply_to`` and an optional ``msg_id``, nothing else;
+- its ``ErrorPolicy``: which of Maelstrom's two regimes turns timeouts and
+  error replies into ``fail`` or ``info``, and which ``f`` are idempotent.
+
+``call`` does the rest, the same way for every workload.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+import msgspec
 
 from glomers.bench.client import Client, ClientError, ClientTimeout
 from glomers.bench.history import Op, OpType
 
+#: The largest and smallest integers a reply may carry where Maelstrom reads a long.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+
+
+class Reply(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, tag_field="type"):
+    """The fields every reply may carry besides the workload's own.
+
+    Subclasses name their ``type`` with ``tag=`` and add their fields; unknown
+    fields are refused, so a reply is exactly what the workload declares.
+    """
+
+    in_reply_to: int
+    msg_id: int | msgspec.UnsetType = msgspec.UNSET
+
+
+R = TypeVar("R", bound=Reply)
+
+Regime = Literal["with-errors", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPolicy:
+    """How a workload's clients classify what goes wrong, as Maelstrom's do.
+
+    ``with-errors``: a timeout is ``info``, a definite error code ``fail``, an
+    indefinite or unknown code ``info``; for an idempotent ``f`` (performing it
+    twice is harmless, a read say) timeouts and indefinite codes are ``fail``
+    too. ``none``: every timeout and every error code is ``info``, whatever it
+    promises. In both, a malformed reply is ``info``.
+    """
+
+    regime: Regime
+    idempotent: frozenset[str] = frozenset()
+
 
 @dataclass(slots=True)
 class Completion:
-    """How an operation ended: its type, the value that came back, and why if not ok."""
+    """How an operation ended: its type, the value that came back, and why if not ok.
+
+    ``extra`` goes into the op's record: ``exception``, the kind of failure
+    for ops Maelstrom records with an exception (``timeout``,
+    ``malformed-rpc-response`` or an error code's name), and ``code``, the
+    error code a node answered with.
+    """
 
     type: OpType
     value: Any = None
     error: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Workload(Protocol):
@@ -44,31 +95,57 @@ class Workload(Protocol):
         ...
 
     def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
-        """The workload's checkers, by name (``workload`` first)."""
+        """The workload's Maelstrom checkers, by name (``workload`` first)."""
         ...
 
 
-async def call(
-    request: Callable[[], Awaitable[dict[str, Any]]],
-    accept: Callable[[dict[str, Any]], Completion | str],
-) -> Completion:
-    """Run one request and classify it as Maelstrom does.
-
-    ``accept`` turns a reply body into the ok completion, or returns a string
-    saying why the reply is malformed. A timeout or an indefinite error is
-    ``info`` (it may have happened); a definite error is ``fail``; a malformed
-    reply is ``info``, because the request may well have been carried out.
-    """
+def validate(body: dict[str, Any], schema: type[R]) -> R | str:
+    """``body`` as ``schema``, or a sentence saying which field is wrong."""
+    # A tagged struct converted on its own takes a missing tag for granted.
+    expected = schema.__struct_config__.tag
+    if body.get("type") != expected:
+        return f"Expected `type` {expected!r}, got {body.get('type')!r}"
     try:
-        body = await request()
+        return msgspec.convert(body, schema, strict=True)
+    except msgspec.ValidationError as exc:
+        return str(exc)
+
+
+async def call(
+    client: Client,
+    node: str,
+    f: str,
+    request: dict[str, Any],
+    schema: type[R],
+    policy: ErrorPolicy,
+    timeout: float,
+) -> R | Completion:
+    """Send ``request`` to ``node``; the reply as ``schema``, or the failed completion.
+
+    An ``error`` reply is classified by ``policy`` before any schema check; a
+    reply that does not fit ``schema`` is ``info`` (the request may well have
+    been carried out) with error ``malformed-rpc-response``.
+    """
+    idempotent = f in policy.idempotent
+    try:
+        body = await client.rpc(node, request, timeout)
     except ClientTimeout:
-        return Completion("info", error="net-timeout")
+        if policy.regime == "none":
+            why = f"indeterminate: no reply from {node} within {timeout:g} s"
+            return Completion("info", error=why, extra={"exception": "timeout"})
+        return Completion("fail" if idempotent else "info", error="net-timeout")
     except ClientError as exc:
-        return Completion("fail" if exc.definite else "info", error=[exc.label, exc.text])
-    outcome = accept(body)
-    if isinstance(outcome, str):
-        return Completion("info", error=["malformed-rpc-response", outcome])
-    return outcome
+        extra: dict[str, Any] = {"code": exc.code}
+        if policy.regime == "none":
+            why = f"indeterminate: {node} answered with error {exc.code} ({exc.label}): {exc.text}"
+            return Completion("info", error=why, extra=extra | {"exception": exc.label})
+        definite = exc.definite or idempotent
+        return Completion("fail" if definite else "info", error=[exc.label, exc.text], extra=extra)
+    reply = validate(body, schema)
+    if isinstance(reply, str):
+        why = f"indeterminate: malformed-rpc-response: {node}'s reply to {f} {body!r}: {reply}"
+        return Completion("info", error=why, extra={"exception": "malformed-rpc-response"})
+    return reply
 
 
 WORKLOADS = ("echo", "g-counter", "pn-counter")

@@ -10,12 +10,27 @@ acknowledged and possibly-applied adds allow.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from glomers.bench import checker
 from glomers.bench.client import Client
 from glomers.bench.history import Op
-from glomers.bench.workloads import Completion, call
+from glomers.bench.workloads import LONG_MAX, LONG_MIN, Completion, ErrorPolicy, Reply, call
+
+#: Maelstrom's counter clients catch nothing: every timeout and error is ``info``.
+POLICY = ErrorPolicy("none")
+
+
+class AddOk(Reply, tag="add_ok"):
+    """The reply to ``add``: nothing but the acknowledgement."""
+
+
+class ReadOk(Reply, tag="read_ok"):
+    """The reply to ``read``: the counter, an integer that fits a signed 64-bit long."""
+
+    value: Annotated[int, msgspec.Meta(ge=LONG_MIN, le=LONG_MAX)]
 
 
 class CounterWorkload:
@@ -39,26 +54,11 @@ class CounterWorkload:
 
     async def invoke(self, client: Client, node: str, f: str, value: Any) -> Completion:
         if f == "add":
-            return await call(
-                lambda: client.rpc(node, {"type": "add", "delta": value}, self.timeout),
-                lambda body: (
-                    Completion("ok", value)
-                    if body.get("type") == "add_ok"
-                    else f"expected an add_ok reply, got {body!r}"
-                ),
-            )
-        return await call(
-            lambda: client.rpc(node, {"type": "read"}, self.timeout), _read_completion
-        )
+            request = {"type": "add", "delta": value}
+            added = await call(client, node, f, request, AddOk, POLICY, self.timeout)
+            return added if isinstance(added, Completion) else Completion("ok", value)
+        read = await call(client, node, f, {"type": "read"}, ReadOk, POLICY, self.timeout)
+        return read if isinstance(read, Completion) else Completion("ok", read.value)
 
     def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
-        return {"workload": checker.counter_checker(history), "read_lag": checker.read_lag(history)}
-
-
-def _read_completion(body: dict[str, Any]) -> Completion | str:
-    value = body.get("value")
-    if body.get("type") != "read_ok":
-        return f"expected a read_ok reply, got {body!r}"
-    if type(value) is not int:
-        return f"a read_ok value must be an integer, got {value!r}"
-    return Completion("ok", value)
+        return {"workload": checker.counter_checker(history)}

@@ -5,10 +5,21 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import msgspec
+
 from glomers.bench import checker
 from glomers.bench.client import Client
 from glomers.bench.history import Op
-from glomers.bench.workloads import Completion, call
+from glomers.bench.workloads import Completion, ErrorPolicy, Reply, call
+
+#: Errors as in Maelstrom's echo: a definite code is ``fail``; nothing is idempotent.
+POLICY = ErrorPolicy("with-errors")
+
+
+class EchoOk(Reply, tag="echo_ok"):
+    """The reply to ``echo``: the value sent, whatever JSON it was."""
+
+    echo: Any
 
 
 class EchoWorkload:
@@ -26,14 +37,12 @@ class EchoWorkload:
         return None
 
     async def invoke(self, client: Client, node: str, f: str, value: Any) -> Completion:
-        return await call(
-            lambda: client.rpc(node, {"type": "echo", "echo": value}, self.timeout),
-            lambda body: (
-                Completion("ok", body)
-                if body.get("type") == "echo_ok"
-                else f"expected an echo_ok reply, got {body!r}"
-            ),
-        )
+        request = {"type": "echo", "echo": value}
+        reply = await call(client, node, f, request, EchoOk, POLICY, self.timeout)
+        if isinstance(reply, Completion):
+            return reply
+        # The ok value is the whole reply body, as Maelstrom records it.
+        return Completion("ok", msgspec.to_builtins(reply))
 
     def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
         return {"workload": checker.echo_checker(history)}
