@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import struct
 from typing import Any
 
 import pytest
@@ -16,11 +17,17 @@ from glomers.bench.checker import (
     availability,
     compose,
     counter_checker,
+    definite_errors,
     echo_checker,
+    exceptions,
+    guarded,
     merge_valid,
     net_stats,
+    perf,
+    quantile,
     read_lag,
     stats,
+    value_summary,
 )
 from glomers.bench.history import NEMESIS, Op
 
@@ -630,3 +637,136 @@ def test_compose_rejects_garbage() -> None:
         compose({"a": {}})
     with pytest.raises(ValueError, match="not a validity"):
         compose({"a": {"valid": 1}})
+
+
+# ---------------------------------------------------------------------------
+# Results Maelstrom also gives: single-precision availability, exceptions, perf
+
+
+def test_availability_compares_a_single_precision_fraction_with_a_double_target() -> None:
+    h = History()
+    for p in range(9):
+        h.add(p, 1)
+    h.add(9, 1, "info")
+    result = availability(h.ops, 0.9)
+    # 9/10 in single precision is 0.89999997..., below the double 0.9: not enough, as in Maelstrom.
+    assert result["valid"] is False
+    assert result["ok_fraction"] == struct.unpack("f", struct.pack("f", 0.9))[0]
+    assert result["ok_fraction"] < 0.9
+    assert availability(h.ops, 0.8999999)["valid"] is True
+    h.add(10, 1)
+    assert availability(h.ops, 10 / 11)["valid"] is (
+        struct.unpack("f", struct.pack("f", 10 / 11))[0] >= 10 / 11
+    )
+
+
+def test_exceptions_group_info_ops_by_kind() -> None:
+    h = History()
+    h.add(0, 1, "info", error="indeterminate: x", extra={"exception": "timeout"})
+    h.add(1, 2, "info", error="indeterminate: y", extra={"exception": "key-does-not-exist",
+                                                          "code": 20})  # fmt: skip
+    h.add(2, 3, "info", error="indeterminate: z", extra={"exception": "timeout"})
+    h.add(3, 4, "info", error="net-timeout")  # no exception: not listed
+    h.add(4, 5, "fail", error="x", extra={"exception": "timeout"})  # not info: not listed
+    result = exceptions(h.ops)
+    assert result["valid"] is True
+    assert [(e["class"], e["count"]) for e in result["exceptions"]] == [
+        ("timeout", 2),
+        ("key-does-not-exist", 1),
+    ]
+    example = result["exceptions"][0]["example"]
+    assert (example["process"], example["error"], example["exception"]) == (0, "indeterminate: x",
+                                                                           "timeout")  # fmt: skip
+    assert exceptions([]) == {"valid": True, "exceptions": []}
+
+
+def test_perf_gives_latency_quantiles_and_rates_per_f_and_outcome() -> None:
+    h = History()
+    for i, ms in enumerate([1, 2, 3, 4]):
+        h.invoke(i, "read", at=i)
+        h.complete(i, "ok", "read", 0, at=i + ms / 1000)
+    h.invoke(9, "add", 1, at=9.0)
+    h.complete(9, "info", "add", 1, at=10.0)
+    h.invoke(10, "add", 1, at=10.0)  # never completes: no latency
+    result = perf(h.ops)
+    assert result["valid"] is True
+    reads = result["latency"]["read"]["ok"]
+    assert reads["count"] == 4
+    assert [reads[q] for q in ("0", "0.5", "0.95", "0.99", "1")] == pytest.approx([1, 3, 4, 4, 4])
+    assert result["latency"]["add"] == {"info": {"count": 1} | dict.fromkeys(
+        ("0", "0.5", "0.95", "0.99", "1"), pytest.approx(1000.0))}  # fmt: skip
+    assert result["rate"]["read"]["ok"] == pytest.approx(0.4)
+    assert result["rate"]["all"] == pytest.approx(0.5)
+    assert perf([]) == {"valid": True, "latency": {}, "rate": {"all": None}}
+
+
+def test_quantile_is_jepsens_everywhere() -> None:
+    assert quantile([1, 2, 3, 4], 0.5) == 3
+    assert value_summary([1, 2, 3, 4])["median"] == 3
+    assert value_summary(range(1, 101))["p90"] == 91
+
+
+def test_stats_ignore_nemesis_ops_without_ok() -> None:
+    h = History()
+    h.add(0, 1)
+    h.invoke(NEMESIS, "start-partition")
+    h.complete(NEMESIS, "info", "start-partition")
+    assert stats(h.ops)["valid"] is True
+    assert set(stats(h.ops)["by_f"]) == {"add"}
+
+
+def test_guarded_turns_a_raising_checker_into_unknown() -> None:
+    def broken() -> dict[str, Any]:
+        raise ValueError("no delta")
+
+    assert guarded(broken) == {"valid": "unknown", "error": "ValueError: no delta"}
+    assert guarded(lambda: {"valid": True}) == {"valid": True}
+
+
+def test_compose_is_the_worst_validity() -> None:
+    assert compose({"a": {"valid": True}, "b": {"valid": False}, "c": {"valid": True}}) is False
+    assert compose({}) is True
+
+
+# ---------------------------------------------------------------------------
+# definite_errors: beyond Maelstrom
+
+
+def refused_add_history(final_read: int, code: int = 20) -> History:
+    h = History()
+    h.add(0, 2, node="n0")
+    h.add(1, 3, "info", node="n1", error="indeterminate: refused",
+          extra={"code": code, "exception": "key-does-not-exist"})  # fmt: skip
+    h.read(2, final_read, final=True)
+    return h
+
+
+def test_definite_errors_names_a_refused_add_the_final_reads_count() -> None:
+    h = refused_add_history(5)
+    assert counter_checker(h.ops)["valid"] is True  # Maelstrom: the info add may count
+    result = definite_errors(h.ops)
+    assert result["valid"] is False
+    assert result["explanation"] == (
+        "n1 answered add 3 with error 20 (key-does-not-exist), which promises it did not "
+        "happen, but the final read (5 on n2) counts it: without it the counter could only "
+        "read [[2, 2]]."
+    )
+    assert result["adds"] == [
+        {"node": "n1", "process": 1, "delta": 3, "code": 20, "error": "key-does-not-exist"}
+    ]
+    assert [(r["node"], r["value"]) for r in result["reads"]] == [("n2", 5)]
+    json.dumps(result)
+
+
+def test_definite_errors_is_valid_when_the_reads_agree_or_the_code_is_indefinite() -> None:
+    agreed = definite_errors(refused_add_history(2).ops)
+    assert agreed["valid"] is True
+    assert "and the final reads agree" in agreed["explanation"]
+    assert definite_errors(refused_add_history(5, code=13).ops)["valid"] is True
+    assert definite_errors(refused_add_history(5, code=1005).ops)["adds"] == []
+
+
+def test_definite_errors_leaves_reads_maelstrom_already_rejects_to_maelstrom() -> None:
+    result = definite_errors(refused_add_history(9).ops)
+    assert result["valid"] is True
+    assert result["reads"] == []

@@ -248,6 +248,7 @@ def test_help_explains_every_flag() -> None:
         "--store",
         "--loss-rate",
         "--no-pages",
+        "--strict",
     ):
         assert flag in text, flag
     assert "(default: 60.0)" in text
@@ -411,3 +412,44 @@ def test_sim_runs_are_byte_identical_by_seed(tmp_path: Path) -> None:
         shutil.rmtree(tmp_path / "store")
     assert outputs[0] == outputs[1]
     assert b'"f":"pause"' in outputs[0][0] and b'"f":"kill"' in outputs[0][0]
+
+
+@pytest.mark.parametrize(
+    ("mode", "f", "field"),
+    [("add-delta", "add", "unknown field `delta`"), ("read-extra", "read", "unknown field `node`")],
+)
+def test_replies_with_extra_fields_are_malformed_as_in_maelstrom(
+    tmp_path: Path, mode: str, f: str, field: str
+) -> None:
+    done, results = glomers_test(
+        tmp_path,
+        "-w g-counter --node-count 1 --rate 20 --time-limit 2 --recovery-time 0 --seed 3",
+        "--bin", PY, str(NODES / "sloppy_counter.py"), mode,
+    )  # fmt: skip
+    # Every such reply is info: that f never succeeds, so stats (and the run) are invalid.
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert results is not None
+    assert results["stats"]["by_f"][f]["ok_count"] == 0
+    assert results["stats"]["valid"] is False
+    [kind] = results["exceptions"]["exceptions"]
+    assert kind["class"] == "malformed-rpc-response"
+    assert field in kind["example"]["error"]
+    assert "stats is invalid" in done.stdout
+
+
+def test_strict_makes_findings_beyond_maelstrom_decide(tmp_path: Path) -> None:
+    flags = "-w g-counter --node-count 1 --rate 20 --time-limit 2 --recovery-time 0 --seed 3"
+    node = ["--bin", PY, str(NODES / "sloppy_counter.py"), "refuse"]
+    done, results = glomers_test(tmp_path, flags, *node)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results is not None
+    assert results["strict"] is False
+    assert results["beyond_maelstrom"]["definite_errors"]["valid"] is False
+    assert "definite_errors: INVALID (beyond Maelstrom)" in done.stdout
+    assert "--strict was off" in done.stdout
+    done, results = glomers_test(tmp_path, flags, "--strict", *node)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert results is not None
+    assert (results["valid"], results["strict"], results["maelstrom_valid"]) == (False, True, True)
+    assert results["flags"]["strict"] is True
+    assert "--strict was on" in done.stdout

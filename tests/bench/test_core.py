@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from glomers import Body, Crash, Node, Request
+from glomers import Body, Crash, KeyDoesNotExist, Node, Request
+from glomers.bench import checker, findings
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun
 from glomers.bench.history import NEMESIS
@@ -239,3 +240,133 @@ def test_a_builder_that_fails_is_a_node_fault() -> None:
     outcome = run(options(), lambda: 42)  # type: ignore[arg-type,return-value]
     assert outcome.exit_code == 254
     assert "returned 42, not a glomers Node" in outcome.results["error"]
+
+
+# ---------------------------------------------------------------------------
+# Maelstrom's verdict, findings beyond it, and --strict
+
+
+def lying_counter(apply_refused: bool = True) -> Callable[[], Node]:
+    """Answers every other add with key-does-not-exist (a definite error); with
+    ``apply_refused`` it applies those adds all the same."""
+
+    def build() -> Node:
+        node = Node()
+        total = 0
+        calls = 0
+
+        @node.handler("add")
+        def add(req: Request[Body]) -> Body:
+            nonlocal calls, total
+            calls += 1
+            if calls % 2 == 0:
+                if apply_refused:
+                    total += req.body["delta"]
+                raise KeyDoesNotExist("no such counter")
+            total += req.body["delta"]
+            return {"type": "add_ok"}
+
+        @node.handler("read")
+        def read(req: Request[Body]) -> Body:
+            return {"type": "read_ok", "value": total}
+
+        return node
+
+    return build
+
+
+def test_definite_errors_are_info_and_a_finding_beyond_maelstrom() -> None:
+    outcome = run(options(nodes=["n0"], concurrency=2), lying_counter())
+    results = outcome.results
+    refused = [op for op in outcome.history if op.type == "info" and op.f == "add"]
+    assert refused
+    assert all(op.extra["code"] == 20 for op in refused)
+    assert not [op for op in outcome.history if op.type == "fail"]
+    # Maelstrom takes every error on a counter add as info: the reads are acceptable.
+    assert (outcome.exit_code, results["valid"], results["strict"]) == (0, True, False)
+    assert results["exceptions"]["exceptions"][0]["class"] == "key-does-not-exist"
+    finding = results["beyond_maelstrom"]["definite_errors"]
+    assert finding["valid"] is False
+    assert "n0 answered add" in finding["explanation"]
+    assert "which promises they did not happen, but the final reads" in finding["explanation"]
+
+    strict = run(options(nodes=["n0"], concurrency=2, strict=True), lying_counter())
+    assert (strict.exit_code, strict.results["valid"], strict.results["strict"]) == (1, False, True)
+    assert strict.results["maelstrom_valid"] is True
+
+
+def test_definite_errors_that_are_kept_pass_even_when_strict() -> None:
+    outcome = run(options(nodes=["n0"], concurrency=2, strict=True), lying_counter(False))
+    assert outcome.exit_code == 0, outcome.results["beyond_maelstrom"]
+    assert outcome.results["beyond_maelstrom"]["definite_errors"]["adds"]
+
+
+def impossible_first_read() -> Node:
+    """A correct counter whose very first read answers a value no add could make."""
+    node = Node()
+    total = 0
+    reads = 0
+
+    @node.handler("add")
+    def add(req: Request[Body]) -> Body:
+        nonlocal total
+        total += req.body["delta"]
+        return {"type": "add_ok"}
+
+    @node.handler("read")
+    def read(req: Request[Body]) -> Body:
+        nonlocal reads
+        reads += 1
+        return {"type": "read_ok", "value": total + (10_000 if reads == 1 else 0)}
+
+    return node
+
+
+def test_read_lag_is_reported_beyond_maelstrom_and_fails_only_when_strict() -> None:
+    outcome = run(options(nodes=["n0"], concurrency=1), impossible_first_read)
+    assert outcome.exit_code == 0
+    assert "read_lag" not in outcome.results
+    lag = outcome.results["beyond_maelstrom"]["read_lag"]
+    assert lag["valid"] is False
+    assert lag["too_high"][0]["value"] >= 10_000
+    assert lag["explanation"].startswith("1 read returned a value no counter could have had")
+    assert lag["reads"] > 0  # its figures stay
+    strict = run(options(nodes=["n0"], concurrency=1, strict=True), impossible_first_read)
+    assert strict.exit_code == 1
+
+
+def test_findings_can_be_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def sends_as_another(run: findings.FindingInput) -> dict[str, Any]:
+        seen.append(run.workload)
+        return {"valid": False, "explanation": "n0 sent a message with src n1.", "messages": 1}
+
+    monkeypatch.setitem(findings.REGISTRY, "src", (None, sends_as_another))
+    monkeypatch.setitem(findings.REGISTRY, "counters only", (["g-counter"], sends_as_another))
+    outcome = run(options(workload="echo", rate=50.0), build_echo)
+    assert seen == ["echo"]
+    assert outcome.exit_code == 0
+    assert outcome.results["beyond_maelstrom"]["src"]["messages"] == 1
+    assert "counters only" not in outcome.results["beyond_maelstrom"]
+    strict = run(options(workload="echo", rate=50.0, strict=True), build_echo)
+    assert strict.exit_code == 1
+
+
+def test_results_carry_maelstroms_checkers() -> None:
+    results = run(options(workload="echo", rate=50.0), build_echo).results
+    maelstrom = ("workload", "stats", "availability", "net", "perf", "timeline", "exceptions")
+    assert all(results[name]["valid"] is True for name in maelstrom)
+    assert set(results["perf"]["latency"]["echo"]) == {"ok"}
+    assert results["beyond_maelstrom"] == {}
+
+
+def test_a_checker_that_raises_makes_the_run_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(history: Any) -> dict[str, Any]:
+        raise ValueError("bad history")
+
+    monkeypatch.setattr(checker, "echo_checker", broken)
+    outcome = run(options(workload="echo", rate=50.0), build_echo)
+    assert outcome.exit_code == 2
+    assert outcome.results["workload"] == {"valid": "unknown", "error": "ValueError: bad history"}
+    assert outcome.results["stats"]["valid"] is True

@@ -14,7 +14,13 @@ import pytest
 
 from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op
-from glomers.bench.report import LOG_TAIL_BYTES, VERDICTS, replay_command, write_report
+from glomers.bench.report import (
+    LOG_TAIL_BYTES,
+    VERDICTS,
+    replay_command,
+    summary,
+    write_report,
+)
 from glomers.bench.sim import run_simulation
 from glomers.bench.store import RunStore
 from glomers.bench.timeline import write_timeline
@@ -74,8 +80,11 @@ VALID: dict[str, Any] = {
         "indefinite_adds": 0,
         "warnings": [],
     },
-    "read_lag": {
+    "strict": False,
+    "beyond_maelstrom": {"read_lag": {
         "valid": True,
+        "explanation": "Every read, final or not, lies within the values the adds allow.",
+        "evidence": [],
         "reads": 40,
         "lag": {"count": 40, "min": 0, "median": 1, "p90": 3, "p99": 5, "max": 6},
         "lag_seconds": {"count": 40, "min": 0.0, "median": 0.1, "p90": 0.3, "p99": 0.5, "max": 0.6},
@@ -85,7 +94,7 @@ VALID: dict[str, Any] = {
         "too_high": [],
         "too_low": [],
         "skipped": 0,
-    },
+    }},
     "stats": {
         "valid": True, "count": 61, "ok_count": 57, "fail_count": 1, "info_count": 3,
         "by_f": {
@@ -122,10 +131,13 @@ def invalid_results() -> dict[str, Any]:
         for i in range(3)
     ]  # fmt: skip
     results["workload"] |= {"valid": False, "errors": [9, 9, 9], "error_details": details}
-    results["read_lag"] |= {
+    results["beyond_maelstrom"]["read_lag"] |= {
         "valid": False,
+        "explanation": "1 read returned a value no counter could have had.",
+        "evidence": ["n1 (process 1): read 99 at 1.000 s, above any value the adds invoked "
+                     "before it allow (12)"],
         "too_high": [{"process": 1, "node": "n1", "value": 99, "bound": 12, "time": 10**9}],
-    }
+    }  # fmt: skip
     return results
 
 
@@ -199,10 +211,68 @@ def test_an_invalid_run_says_which_checkers_failed_and_why(tmp_path: Path) -> No
     reasons = [e.text for e in page.tagged("li") if e.text in why.text]
     assert "n0 (process 0): missing 3: read 9, lowest acceptable value is 12" in reasons
     assert len([r for r in reasons if "missing 3" in r]) == 3
-    assert any("n1 (process 1): read 99 at 1.000 s, above any value" in r for r in reasons)
     headings = [e.text for e in page.tagged("h3") if e.text in why.text]
-    assert headings == ["workload: INVALID", "read_lag: INVALID"]
+    # Only Maelstrom's checkers explain the verdict; findings beyond it come after.
+    assert headings == ["workload: INVALID"]
     assert not any(e.attrs.get("id") == "error" for e in page.elements)
+
+
+def test_findings_beyond_maelstrom_are_shown_with_their_evidence(tmp_path: Path) -> None:
+    results = invalid_results()
+    results["beyond_maelstrom"]["definite_errors"] = {
+        "valid": True, "explanation": "No add was answered with a definite error.", "evidence": [],
+    }  # fmt: skip
+    page, _ = report(tmp_path, results)
+    beyond = page.by_id("beyond")
+    elements = page.elements
+    assert elements.index(page.by_id("why")) < elements.index(beyond)
+    assert elements.index(beyond) < elements.index(page.by_id("run"))
+    assert "--strict was off: these findings are reported but do not change the verdict." in (
+        beyond.text
+    )
+    headings = [e.text for e in page.tagged("h3") if e.text in beyond.text]
+    assert headings == [
+        "read_lag: INVALID (beyond Maelstrom)",
+        "definite_errors: valid (beyond Maelstrom)",
+    ]
+    assert "1 read returned a value no counter could have had." in beyond.text
+    items = [e.text for e in page.tagged("li") if e.text in beyond.text]
+    assert items == [
+        "n1 (process 1): read 99 at 1.000 s, above any value the adds invoked before it allow (12)"
+    ]
+    assert "Beyond Maelstrom" in [a.text for a in page.tagged("a")]
+    rows = [e.text for e in page.tagged("td")]
+    assert rows[rows.index("read_lag (beyond Maelstrom)") + 1] == "INVALID"
+
+
+def test_a_strict_run_says_the_findings_decided(tmp_path: Path) -> None:
+    results = copy.deepcopy(VALID)
+    results |= {"valid": False, "strict": True, "maelstrom_valid": True}
+    results["beyond_maelstrom"]["read_lag"]["valid"] = False
+    page, _ = report(tmp_path, results)
+    assert page.by_id("verdict").attrs["class"] == "invalid"
+    assert (
+        "--strict was on: these findings are part of the verdict (Maelstrom's own checkers "
+        "all pass)." in page.by_id("beyond").text
+    )
+    text = summary(results)
+    assert "beyond Maelstrom (--strict was on: these findings are part of the verdict" in text
+    assert "read_lag: INVALID (beyond Maelstrom). Every read" in text
+
+
+def test_the_summary_lists_findings_with_their_evidence() -> None:
+    text = summary(invalid_results())
+    lines = text.splitlines()
+    start = lines.index(
+        "beyond Maelstrom (--strict was off: these findings are reported but do not change "
+        "the verdict.)"
+    )
+    assert lines[start + 1] == (
+        "  read_lag: INVALID (beyond Maelstrom). 1 read returned a value no counter could have had."
+    )
+    assert lines[start + 2].startswith("    n1 (process 1): read 99 at 1.000 s, above")
+    assert "read lag: median 1, p99 5, max 6" in text
+    assert "read_lag is invalid" not in text
 
 
 def test_a_run_that_stopped_early_shows_why(tmp_path: Path) -> None:

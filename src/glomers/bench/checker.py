@@ -686,7 +686,8 @@ def definite_errors(history: Sequence[Op]) -> dict[str, Any]:
     It is invalid when some final read that Maelstrom's check accepts is only
     possible if such an add did happen.
 
-    Returns ``valid``, ``explanation`` (a sentence), ``adds`` (the refused
+    Returns ``valid``, ``explanation`` (a sentence), ``evidence`` (one line
+    per operation involved), ``adds`` (the refused
     adds: ``node``, ``process``, ``delta``, ``code``, ``error``), ``reads``
     (the final reads that count them: ``node``, ``process``, ``value``,
     ``reason``) and ``acceptable``, the values the reads could have had.
@@ -717,6 +718,7 @@ def definite_errors(history: Sequence[Op]) -> dict[str, Any]:
             "valid": True,
             "explanation": "No add was answered with a definite error, so there is nothing "
             "to re-check.",
+            "evidence": [],
             "adds": [],
             "reads": [],
         }
@@ -731,34 +733,48 @@ def definite_errors(history: Sequence[Op]) -> dict[str, Any]:
         for d in strict["error_details"]
         if d["value"] not in maelstrom["errors"]
     ]
-    told = _join(
-        f"{a['node']} answered add {a['delta']} with error {a['code']} ({a['error']})" for a in adds
-    )
+    shown = [
+        f"{a['node']} answered add {a['delta']} with error {a['code']} ({a['error']})"
+        for a in adds[:3]
+    ]
+    if len(adds) > 3:
+        shown.append(f"{len(adds) - 3} more adds got a definite error")
+    told = _join(shown)
     one = len(adds) == 1
+    evidence = [
+        f"{a['node']} (process {a['process']}): add {a['delta']} answered with error "
+        f"{a['code']} ({a['error']})"
+        for a in adds
+    ]
     if not reads:
         explanation = (
             f"{told}, which promises {'it' if one else 'they'} did not happen, and the final "
             "reads agree."
         )
     else:
-        counted = _join(f"{r['value']} on {r['node']}" for r in reads)
+        counted = _join([f"{r['value']} on {r['node']}" for r in reads[:3]] +
+                        ([f"{len(reads) - 3} more"] if len(reads) > 3 else []))  # fmt: skip
         explanation = (
             f"{told}, which promises {'it' if one else 'they'} did not happen, but the final "
             f"read{'s' if len(reads) > 1 else ''} ({counted}) count{'' if len(reads) > 1 else 's'} "
             f"{'it' if one else 'them'}: without {'it' if one else 'them'} the counter could "
             f"only read {strict['acceptable']}."
         )
+        evidence += [
+            f"{r['node']} (process {r['process']}): final read {r['value']}: {r['reason']}"
+            for r in reads
+        ]
     return {
         "valid": not reads,
         "explanation": explanation,
+        "evidence": evidence,
         "adds": adds,
         "reads": reads,
         "acceptable": strict["acceptable"],
     }
 
 
-def _join(parts: Iterable[str]) -> str:
-    items = list(parts)
+def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.net import Message, Network
-from glomers.errors import code_label, is_definite
+from glomers.errors import ErrorCode, code_label, is_definite
 
 #: How long a workload client waits for a reply, in seconds (Maelstrom's default).
 DEFAULT_TIMEOUT = 5.0
@@ -39,7 +39,11 @@ class ClientError(Exception):
 
     @property
     def label(self) -> str:
-        return code_label(self.code)
+        """Maelstrom's name for the code; it calls every code it does not define ``unknown``."""
+        try:
+            return ErrorCode(self.code).label
+        except ValueError:
+            return "unknown"
 
 
 class ClientIds:

@@ -4,9 +4,10 @@ Maelstrom's verdict is the bench's verdict. Some histories that Maelstrom
 accepts still show a node doing something wrong: a counter read mid-test that
 no sequence of adds could give, or an add the node refused with a definite
 error that the final reads count anyway. Each such check is a *finding*: a
-function of the run that returns ``{valid, explanation, ...details}`` (the
-explanation is one sentence a learner can act on), or None when it does not
-apply. ``results.json`` lists them under ``beyond_maelstrom``; they change the
+function of the run that returns ``{valid, explanation, evidence,
+...details}`` (the explanation is one sentence a learner can act on; the
+evidence, one line per operation or message that shows it), or None when it
+does not apply. ``results.json`` lists them under ``beyond_maelstrom``; they change the
 verdict only with ``--strict``.
 
 A new finding is one decorated function::
@@ -101,6 +102,12 @@ def read_lag(run: FindingInput) -> dict[str, Any]:
             "Every read, final or not, lies within the values the adds invoked before it allow; "
             "the figures say how far behind the acknowledged adds reads were."
         )
-    return {"valid": result["valid"], "explanation": explanation} | {
+    evidence = [
+        f"{r['node']} (process {r['process']}): read {r['value']} at {r['time'] / 1e9:.3f} s, "
+        f"{side} any value the adds invoked before it allow ({r['bound']})"
+        for side, key in (("above", "too_high"), ("below", "too_low"))
+        for r in result[key]
+    ]
+    return {"valid": result["valid"], "explanation": explanation, "evidence": evidence} | {
         k: v for k, v in result.items() if k != "valid"
     }

@@ -65,8 +65,9 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
     if "final_reads" in workload:
         lines.append(f"final reads: {workload['final_reads']}")
         lines.append(f"acceptable: {workload.get('acceptable')}")
-    lag = (results.get("read_lag") or {}).get("lag") or {}
-    secs = (results.get("read_lag") or {}).get("lag_seconds") or {}
+    found = findings_of(results)
+    lag = (found.get("read_lag") or {}).get("lag") or {}
+    secs = (found.get("read_lag") or {}).get("lag_seconds") or {}
     if lag.get("count"):
         lines.append(
             f"read lag: median {lag['median']}, p99 {lag['p99']}, max {lag['max']} below the "
@@ -77,6 +78,8 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
     for name, result in results.items():
         if isinstance(result, dict) and result.get("valid") is False:
             lines.append(f"{name} is invalid: {_why(name, result)}")
+    if "strict" in results or found:
+        lines += _findings_lines(results, found)
     if results.get("error"):
         lines.append("")
         lines.append("The run stopped early:")
@@ -88,6 +91,49 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
             lines.append(f"report: {Path(run_dir) / 'report.html'} (all runs: glomers serve)")
     lines.append(VERDICTS.get(results.get("valid", "unknown"), VERDICTS["unknown"]))
     return "\n".join(lines)
+
+
+def findings_of(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The findings beyond Maelstrom in ``results``, by name (none for older runs)."""
+    found = results.get("beyond_maelstrom")
+    if not isinstance(found, Mapping):
+        return {}
+    return {name: f for name, f in found.items() if isinstance(f, Mapping)}
+
+
+def strict_note(results: Mapping[str, Any]) -> str:
+    """Whether the findings beyond Maelstrom took part in the verdict, in words."""
+    if results.get("strict"):
+        note = "--strict was on: these findings are part of the verdict"
+        if results.get("maelstrom_valid") is True and results.get("valid") is not True:
+            note += " (Maelstrom's own checkers all pass)"
+        return note + "."
+    return "--strict was off: these findings are reported but do not change the verdict."
+
+
+#: Lines of evidence shown per finding on the console (all are in results.json).
+_MAX_EVIDENCE = 5
+
+
+def _findings_lines(
+    results: Mapping[str, Any], found: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    lines = ["", f"beyond Maelstrom ({strict_note(results)})"]
+    if not found:
+        lines.append("  nothing to report")
+    for name, finding in found.items():
+        valid = finding.get("valid")
+        if valid is True:
+            lines.append(f"  {name}: passes")
+            continue
+        word = "INVALID" if valid is False else str(valid)
+        text = finding.get("explanation") or finding.get("error") or ""
+        lines.append(f"  {name}: {word} (beyond Maelstrom). {text}")
+        evidence = [str(e) for e in finding.get("evidence") or []]
+        lines += [f"    {e}" for e in evidence[:_MAX_EVIDENCE]]
+        if len(evidence) > _MAX_EVIDENCE:
+            lines.append(f"    ... and {len(evidence) - _MAX_EVIDENCE} more (see results.json)")
+    return lines
 
 
 def _per_op(counts: dict[str, Any]) -> str:
@@ -188,6 +234,7 @@ def render_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[O
     title = f"{workload} {run_dir.name}: {verdict_sentence(valid).split(':')[0]}"
     sections = [
         _why_html(results),
+        _beyond_html(results),
         _run_html(results),
         _figures_html(results, history),
         _plots_html(run_dir),
@@ -195,6 +242,8 @@ def render_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[O
         _logs_html(run_dir, bool(flags.get("sim"))),
     ]
     nav = ['<a href="#run">Run</a>', '<a href="#figures">Figures</a>']
+    if "strict" in results or findings_of(results):
+        nav.insert(0, '<a href="#beyond">Beyond Maelstrom</a>')
     nav.append('<a href="#plots">Plots</a>')
     if (run_dir / "timeline.html").is_file():
         nav.append('<a href="timeline.html">Timeline</a>')
@@ -390,6 +439,41 @@ def _why_html(results: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
+def _beyond_html(results: Mapping[str, Any]) -> str:
+    """The findings beyond Maelstrom: each with its verdict, explanation and evidence."""
+    found = findings_of(results)
+    if "strict" not in results and not found:
+        return ""
+    out = ['<section id="beyond">\n<h2>Beyond Maelstrom</h2>\n']
+    out.append(
+        "<p>Checks Maelstrom does not make. "
+        f'<span class="{"bad" if results.get("strict") else "muted"}">'
+        f"{escape(strict_note(results))}</span></p>\n"
+    )
+    if not found:
+        out.append("<p>Nothing to report for this run.</p>\n")
+    # The ones that found something first.
+    for name, finding in sorted(found.items(), key=lambda item: item[1].get("valid") is True):
+        valid = finding.get("valid")
+        out.append(
+            f"<h3>{escape(name)}: {_validity_html(valid)} "
+            '<span class="muted">(beyond Maelstrom)</span></h3>\n'
+        )
+        text = finding.get("explanation") or finding.get("error")
+        if text:
+            out.append(f"<p>{escape(str(text))}</p>\n")
+        evidence = [str(e) for e in finding.get("evidence") or []]
+        if evidence and valid is not True:
+            shown = evidence[:_MAX_REASONS]
+            out.append('<ul class="reasons">\n')
+            out += [f"<li>{escape(e)}</li>\n" for e in shown]
+            if len(evidence) > len(shown):
+                out.append(f"<li>… and {len(evidence) - len(shown)} more (see results.json)</li>\n")
+            out.append("</ul>\n")
+    out.append("</section>\n")
+    return "".join(out)
+
+
 def _where(item: Mapping[str, Any]) -> str:
     node, process = item.get("node"), item.get("process")
     parts = [] if node is None else [str(node)]
@@ -519,6 +603,10 @@ def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
         for name, result in results.items()
         if isinstance(result, Mapping) and "valid" in result
     ]
+    checkers += [
+        (f"{name} (beyond Maelstrom)", finding.get("valid"))
+        for name, finding in findings_of(results).items()
+    ]
     if checkers:
         out.append("<h3>Checkers</h3>\n<table>\n<tr><th>checker</th><th>verdict</th></tr>\n")
         out += [
@@ -531,7 +619,8 @@ def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
     out.append(_availability_html(results.get("availability") or {}))
     out.append(_net_html(results.get("net") or {}))
     out.append(_workload_html(results.get("workload") or {}))
-    out.append(_read_lag_html(results.get("read_lag") or {}))
+    out.append(_exceptions_html(results.get("exceptions") or {}))
+    out.append(_read_lag_html(findings_of(results).get("read_lag") or {}))
     out.append(_faults_html(history))
     out.append("</section>\n")
     return "".join(out)
@@ -654,6 +743,23 @@ def _workload_html(workload: Mapping[str, Any]) -> str:
         )
         out += "</ul>\n"
     return out
+
+
+def _exceptions_html(exceptions: Mapping[str, Any]) -> str:
+    groups = [e for e in exceptions.get("exceptions") or [] if isinstance(e, Mapping)]
+    if not groups:
+        return ""
+    rows = [
+        [e.get("class"), e.get("count"), _text((e.get("example") or {}).get("error"))]
+        for e in groups
+    ]
+    return (
+        "<h3>Exceptions</h3>\n"
+        + _table(["kind", "info operations", "example"], rows, [1])
+        + '<p class="muted">Operations that ended info with an exception: no reply in time, '
+        "a reply that does not fit the workload, or an error code, as Maelstrom records them."
+        "</p>\n"
+    )
 
 
 def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
