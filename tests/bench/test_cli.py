@@ -434,7 +434,8 @@ def test_replies_with_extra_fields_are_malformed_as_in_maelstrom(
     [kind] = results["exceptions"]["exceptions"]
     assert kind["class"] == "malformed-rpc-response"
     assert field in kind["example"]["error"]
-    assert "stats is invalid" in done.stdout
+    attempted = results["stats"]["by_f"][f]["count"]
+    assert f"stats is invalid: no {f} operation succeeded ({attempted} attempted)" in done.stdout
 
 
 def test_strict_makes_findings_beyond_maelstrom_decide(tmp_path: Path) -> None:

@@ -310,6 +310,8 @@ def test_the_replay_command_of_a_process_mode_run() -> None:
         "glomers test -w echo --bin ./node.sh --time-limit 2 --rate 5 --seed 3 -- --fast 'a b'"
     )
     assert replay_command({"seed": 5}) == "glomers test --seed 5"
+    strict = {"flags": {"workload": "echo", "strict": True, "seed": 2}}
+    assert replay_command(strict) == "glomers test -w echo --strict --seed 2"
     assert replay_command({}) is None
 
 

@@ -153,6 +153,15 @@ def _why(name: str, result: dict[str, Any]) -> str:
         return f"errors {result['errors'][:5]}"
     if result.get("too_high"):
         return f"reads above every possible value: {result['too_high'][:5]}"
+    by_f = result.get("by_f")
+    if isinstance(by_f, Mapping):
+        failing = [
+            f"no {f} operation succeeded ({s.get('count', 0)} attempted)"
+            for f, s in by_f.items()
+            if isinstance(s, Mapping) and s.get("valid") is False
+        ]
+        if failing:
+            return "; ".join(failing)
     return ", ".join(f"{k}={v}" for k, v in result.items() if k != "valid")[:500]
 
 
