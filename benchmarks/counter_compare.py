@@ -84,7 +84,7 @@ def metrics(run_dir: Path) -> dict[str, Any]:
                 t0 = sent.pop((msg["dest"], body.get("in_reply_to")), None)
                 if t0 is not None:
                     rtt.append((event["time"] - t0) / 1e6)
-    lag = results.get("read_lag", {})
+    lag = results.get("beyond_maelstrom", {}).get("read_lag", {})
     return {
         "valid": results["valid"] is True,
         "seconds": results["flags"]["time_limit"],

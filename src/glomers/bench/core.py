@@ -291,9 +291,17 @@ class TestRun:
             self._freed.set()
         result = done.value if done.type == "ok" else value
         self.record(
-            Op(process, done.type, f, result, error=done.error, final=final, node=node,
-               extra=dict(done.extra))
-        )  # fmt: skip
+            Op(
+                process,
+                done.type,
+                f,
+                result,
+                error=done.error,
+                final=final,
+                node=node,
+                extra=dict(done.extra),
+            )
+        )
         if done.type == "info":
             # The request may still be in flight: the thread continues as a new process.
             state.client.close()

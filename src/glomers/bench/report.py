@@ -2,9 +2,10 @@
 
 ``summary`` gives the few lines printed at the end of a run. ``write_report``
 writes the same account, and more, as ``report.html`` in the run's folder: the
-verdict first, then why the run is invalid or why it stopped early, its
+verdict first, then why the run is invalid or why it stopped early, the
+findings beyond Maelstrom (and whether ``--strict`` made them count), its
 parameters and the command that replays it, the figures (operations, latency,
-availability, messages, final reads, read lag, faults), the plots and the
+availability, messages, final reads, exceptions, read lag, faults), the plots and the
 timeline present in the folder, links to its files, and the end of each node's
 log. The page is a single file with inline CSS and no script; everything it
 shows or links is in the run folder, so it works opened from the file system.
