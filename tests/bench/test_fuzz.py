@@ -86,3 +86,27 @@ def test_a_run_that_crashes_is_a_failing_seed_not_the_end(monkeypatch: pytest.Mo
         "crashed",
         "KeyError: 'bench bug'",
     )
+
+
+def test_a_strict_failure_names_the_finding_beyond_maelstrom(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    results = {
+        "valid": False, "strict": True, "maelstrom_valid": True, "workload": {"valid": True},
+        "beyond_maelstrom": {
+            "definite_errors": {"valid": False, "explanation": "n1 answered add 3 with error 20."},
+            "read_lag": {"valid": True, "explanation": "fine"},
+        },
+    }  # fmt: skip
+
+    def simulated(*args: Any) -> Any:
+        return type("Outcome", (), {"results": results})()
+
+    monkeypatch.setattr(fuzz_module, "run_simulation", simulated)
+    args = fuzz_module.fuzz_parser().parse_args([*STANDARD, "--strict"])
+    assert args.strict is True
+    assert fuzz_module.run_one(args, "glomers.counter:build", 4) == (
+        4,
+        False,
+        "definite_errors invalid (beyond Maelstrom): n1 answered add 3 with error 20.",
+    )

@@ -53,8 +53,13 @@ def run_one(args: argparse.Namespace, spec: str, seed: int) -> tuple[int, Any, s
         else:
             bad = [k for k, v in results.items() if isinstance(v, dict) and v.get("valid") is False]
             details = (results.get("workload") or {}).get("error_details") or []
+            # Under --strict a finding beyond Maelstrom can be the only reason.
+            found = results.get("beyond_maelstrom") or {}
+            beyond = [k for k, v in found.items() if results.get("strict") and not v.get("valid")]
             why = "; ".join(
-                [f"{k} invalid" for k in bad] + [str(d.get("reason")) for d in details[:2]]
+                [f"{k} invalid" for k in bad]
+                + [str(d.get("reason")) for d in details[:2]]
+                + [f"{k} invalid (beyond Maelstrom): {found[k].get('explanation')}" for k in beyond]
             )
     return seed, results["valid"], why
 

@@ -17,6 +17,7 @@ Each workload module declares, next to its requests:
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
@@ -143,7 +144,9 @@ async def call(
         return Completion("fail" if definite else "info", error=[exc.label, exc.text], extra=extra)
     reply = validate(body, schema)
     if isinstance(reply, str):
-        why = f"indeterminate: malformed-rpc-response: {node}'s reply to {f} {body!r}: {reply}"
+        text = json.dumps(body, default=repr)
+        shown = text if len(text) <= 300 else text[:300] + "…"
+        why = f"indeterminate: malformed-rpc-response: {node}'s reply to {f} {shown}: {reply}"
         return Completion("info", error=why, extra={"exception": "malformed-rpc-response"})
     return reply
 
