@@ -341,6 +341,12 @@ def test_a_maelstrom_crash_is_a_verdict_and_compare_goes_on(
     fake_maelstrom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_maelstrom.write_text("#!/bin/sh\necho 'init failed: node said nothing'\nexit 255\n")
+    # A kept directory holding an earlier compare's run, which must not be taken for this one.
+    old = tmp_path / "work" / "maelstrom-0" / "store" / "g-counter" / "earlier"
+    old.mkdir(parents=True)
+    (old / "results.edn").write_text(RESULTS_EDN)
+    (old / "history.edn").write_text(HISTORY_EDN)
+    (old.parent.parent / "latest").symlink_to(old)
     out = tmp_path / "out.json"
     code = compare.compare(
         ["-w", "echo", "--node-count", "1", "--time-limit", "1", "--seed", "3",
@@ -357,6 +363,19 @@ def test_a_maelstrom_crash_is_a_verdict_and_compare_goes_on(
     printed = capsys.readouterr()
     assert "crashed (255)" in printed.out and "DISAGREE" in printed.out
     assert "init failed" in printed.err
+
+
+def test_unreadable_results_are_reported_not_fatal(
+    fake_maelstrom: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_maelstrom.write_text(
+        "#!/bin/sh\nmkdir -p store/echo/run && ln -s echo/run store/latest\n"
+        "echo '{:valid? true' > store/echo/run/results.edn\nexit 0\n"
+    )
+    code = compare.compare(["-w", "echo", "--node-count", "1", "--time-limit", "1"])
+    assert code == 1
+    printed = capsys.readouterr()
+    assert "unreadable" in printed.out and "unreadable results" in printed.err
 
 
 def test_a_maelstrom_that_refuses_its_arguments_is_no_bench(

@@ -272,6 +272,7 @@ def run_seed(
     mcwd = workdir / f"maelstrom-{index}"
     theirs = Run("maelstrom", maelstrom_argv(args, node), mcwd, workdir / f"maelstrom-{index}.log")
     timeout = _run_timeout(args)
+    before = _latest(store), _latest(mcwd / "store")
     if args.jobs == 2:
         children.start(ours)
         children.start(theirs)
@@ -281,29 +282,41 @@ def run_seed(
         for run in (ours, theirs):
             children.start(run)
             children.wait(run, timeout)
-    ours.figures = _read(ours, _glomers_dir(store, ours))
-    theirs.figures = _read(theirs, maelstrom_results.store_dir(mcwd))
+    ours.figures = _read(ours, _new_latest(store, before[0]))
+    theirs.figures = _read(theirs, _new_latest(mcwd / "store", before[1]))
     return ours, theirs
 
 
-def _glomers_dir(store: Path, run: Run) -> Path | None:
-    # The run's folder is named on its last log line ("results in ...") too, but
-    # the latest link is simpler: seeds run one after the other.
+def _latest(store: Path) -> Path | None:
     latest = store / "latest"
     return latest.resolve() if latest.exists() else None
+
+
+def _new_latest(store: Path, before: Path | None) -> Path | None:
+    """The run folder ``store/latest`` names, if the run just made wrote it (a
+    run that died early leaves the previous one there, or one from an earlier
+    compare in a kept directory)."""
+    after = _latest(store)
+    return after if after != before else None
 
 
 def _read(run: Run, folder: Path | None) -> dict[str, Any]:
     """A finished run's figures (a crash when it wrote no results)."""
     results: dict[str, Any] | None = None
     history: list[Op] = []
-    if folder is not None:
-        if run.bench == "glomers" and (folder / "results.json").exists():
-            results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-            history = read_history(folder / "history.jsonl")
-        elif run.bench == "maelstrom" and (folder / "results.edn").exists():
-            results = maelstrom_results.read_results(folder / "results.edn")
-            history = maelstrom_results.read_history(folder / "history.edn")
+    try:
+        if folder is not None:
+            if run.bench == "glomers" and (folder / "results.json").exists():
+                results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+                history = read_history(folder / "history.jsonl")
+            elif run.bench == "maelstrom" and (folder / "results.edn").exists():
+                results = maelstrom_results.read_results(folder / "results.edn")
+                history = maelstrom_results.read_history(folder / "history.edn")
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        # The bench ran and wrote something compare cannot read: say so, go on.
+        run.note = f"unreadable results in {folder}: {exc}"
+        run.found = True
+        return {"verdict": "unreadable", "exit code": run.exit_code}
     run.found = results is not None
     return cf.figures(results, history, run.exit_code)
 
@@ -402,29 +415,15 @@ def compare(argv: list[str]) -> int:
     say.print(f"glomers compare: {span} for glomers (Maelstrom takes no seed)")
     children = Children()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    pairs: list[tuple[Run, Run]] = []
     try:
         with _workdir(args.keep) as workdir:
-            node = write_wrapper(workdir, args)
-            for index, seed in enumerate(seeds):
-                ours, theirs = run_seed(children, args, node, workdir, index, seed)
-                for run in (ours, theirs):
-                    say.print(
-                        f"seed {seed} ({index + 1}/{len(seeds)}) {run.bench}: "
-                        f"{run.figures['verdict']} in {run.seconds:.1f} s {run.note}".rstrip()
-                    )
-                    if cf.verdict_class(run.figures["verdict"]) == "crashed":
-                        say.print(f"  last lines of {run.log.name}:\n{run.tail()}")
-                # Refused arguments or no exit at all: the bench never ran the test.
-                unusable = [
-                    r for r in (ours, theirs) if not r.found and r.exit_code in (EXIT_ARGS, None)
-                ]
-                if unusable:
-                    for run in unusable:
-                        say.print(f"glomers compare: could not run {run.bench}: "
-                                  f"{shlex.join(run.argv)}")  # fmt: skip
-                    return EXIT_NO_BENCH
-                pairs.append((ours, theirs))
+            # Children stop before their working directory goes.
+            try:
+                pairs = _run_seeds(children, args, seeds, workdir, say)
+            finally:
+                children.stop_all()
+            if pairs is None:
+                return EXIT_NO_BENCH
             return _conclude(console, args, seeds, pairs)
     except KeyboardInterrupt:
         say.print("glomers compare: interrupted")
@@ -433,8 +432,32 @@ def compare(argv: list[str]) -> int:
         say.print(f"glomers compare: could not run a bench: {exc}")
         return EXIT_NO_BENCH
     finally:
-        children.stop_all()
         signal.signal(signal.SIGTERM, previous)
+
+
+def _run_seeds(
+    children: Children, args: argparse.Namespace, seeds: list[int], workdir: Path, say: Console
+) -> list[tuple[Run, Run]] | None:
+    """Every seed's pair of runs, or None when a bench could not run the test at all."""
+    node = write_wrapper(workdir, args)
+    pairs: list[tuple[Run, Run]] = []
+    for index, seed in enumerate(seeds):
+        ours, theirs = run_seed(children, args, node, workdir, index, seed)
+        for run in (ours, theirs):
+            say.print(
+                f"seed {seed} ({index + 1}/{len(seeds)}) {run.bench}: "
+                f"{run.figures['verdict']} in {run.seconds:.1f} s {run.note}".rstrip()
+            )
+            if not run.found:
+                say.print(f"  last lines of {run.log.name}:\n{run.tail()}")
+        # Refused arguments or no exit at all: the bench never ran the test.
+        unusable = [r for r in (ours, theirs) if not r.found and r.exit_code in (EXIT_ARGS, None)]
+        if unusable:
+            for run in unusable:
+                say.print(f"glomers compare: could not run {run.bench}: {shlex.join(run.argv)}")
+            return None
+        pairs.append((ours, theirs))
+    return pairs
 
 
 def _conclude(

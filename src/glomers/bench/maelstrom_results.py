@@ -94,9 +94,3 @@ def read_history(path: Path) -> list[Op]:
             if line.strip():
                 ops.append(history_op(loads(line)))
     return ops
-
-
-def store_dir(cwd: Path) -> Path | None:
-    """The run folder Maelstrom wrote under ``cwd`` (``store/latest``), if any."""
-    latest = cwd / "store" / "latest"
-    return latest.resolve() if latest.exists() else None
