@@ -322,6 +322,10 @@ def test_both_benches_get_the_same_program_and_flags(fake_maelstrom: Path, tmp_p
                     "--seed", "7", "--store", store, "--no-pages", "--"]  # fmt: skip
     assert theirs == [str(fake_maelstrom), "test", *shared]
     assert compare.maelstrom_launcher("/x/maelstrom.jar") == ["java", "-jar", "/x/maelstrom.jar"]
+    precise = compare.parse_args(["--rate", "0.123456789", "--availability", "total"])
+    flags = compare.maelstrom_argv(precise, node)
+    assert flags[flags.index("--rate") + 1] == "0.123456789"
+    assert flags[flags.index("--availability") + 1] == "total"
 
 
 def test_bin_is_made_absolute_and_given_as_is(

@@ -144,6 +144,11 @@ def write_wrapper(workdir: Path, args: argparse.Namespace) -> str:
     return str(script)
 
 
+def _number(value: float) -> str:
+    """A number as both benches parse it: whole numbers without a point, others exactly."""
+    return str(int(value)) if value == int(value) else repr(float(value))
+
+
 def _shared_flags(args: argparse.Namespace, node: str) -> list[str]:
     """The test flags, spelled so that both benches read them the same."""
     flags = ["-w", args.workload, "--bin", node]
@@ -151,16 +156,17 @@ def _shared_flags(args: argparse.Namespace, node: str) -> list[str]:
         flags += ["--node-count", str(args.node_count)]
     flags += [
         "--time-limit", str(int(args.time_limit)),
-        "--rate", f"{args.rate:g}",
+        "--rate", _number(args.rate),
         "--concurrency", args.concurrency,
         "--latency", str(int(args.latency)),
         "--latency-dist", args.latency_dist,
-        "--nemesis-interval", f"{args.nemesis_interval:g}",
+        "--nemesis-interval", _number(args.nemesis_interval),
     ]  # fmt: skip
     if args.nemesis:
         flags += ["--nemesis", ",".join(args.nemesis)]
     if args.availability is not None:
-        flags += ["--availability", f"{args.availability}"]
+        a = args.availability
+        flags += ["--availability", a if a == "total" else _number(a)]
     for name in ("log_stderr", "log_net_send", "log_net_recv"):
         if getattr(args, name):
             flags.append("--" + name.replace("_", "-"))
