@@ -68,7 +68,7 @@ def compare_parser() -> argparse.ArgumentParser:
         "--maelstrom",
         metavar="PATH",
         default=os.environ.get("MAELSTROM"),
-        help="Maelstrom's jar or launcher (default: $MAELSTROM)",
+        help="Maelstrom's jar or launcher; the default comes from $MAELSTROM",
     )
     parser.add_argument("--seeds", type=_positive(int), default=1, help="runs per bench")
     parser.add_argument(
@@ -80,7 +80,7 @@ def compare_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="write every figure as JSON")
     parser.add_argument(
-        "--keep", type=Path, metavar="DIR", help="work here and keep it (default: a temp dir)"
+        "--keep", type=Path, metavar="DIR", help="work here and keep it; without it, a temp dir"
     )
     # Sentinels, to tell flags given from defaults.
     parser.set_defaults(loss_rate=None, store=None)
