@@ -282,13 +282,16 @@ async def run_test(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-def parse_test_args(argv: list[str]) -> argparse.Namespace:
-    """Flags anywhere; arguments for the node anywhere, or all after ``--``."""
+def parse_test_args(
+    argv: list[str], parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
+    """Flags anywhere; arguments for the node anywhere, or all after ``--``.
+    ``parser``: ``test_parser()`` or one built from it."""
     tail: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
         argv, tail = argv[:cut], argv[cut + 1 :]
-    args = test_parser().parse_intermixed_args(argv)
+    args = (parser or test_parser()).parse_intermixed_args(argv)
     args.args = [*args.args, *tail]
     return args
 
@@ -349,6 +352,7 @@ COMMANDS = {
     "test": "run a test against a node program",
     "fuzz": "run a simulated test over many seeds and report the failing ones",
     "serve": "browse the results of past runs in a web browser",
+    "compare": "run a node under glomers test and under Maelstrom and compare the verdicts",
 }
 
 
@@ -376,6 +380,10 @@ def main(argv: list[str] | None = None) -> None:
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         sys.exit(fuzz(argv[1:]))
+    if argv[0] == "compare":
+        from glomers.bench.compare import compare
+
+        sys.exit(compare(argv[1:]))
     args = parse_test_args(argv[1:])
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
