@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from glomers.bench import cli
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun
 from glomers.bench.net import Network
-from glomers.bench.process import ProcessHost, kill_all
+from glomers.bench.process import ProcessHost
 
 NODES = Path(__file__).resolve().parent.parent / "nodes"
 PY = sys.executable
@@ -398,9 +399,19 @@ def test_an_unknown_command_is_refused_with_254() -> None:
     assert "invalid choice: 'tset'" in done.stderr
 
 
-async def test_node_that_never_answers_init(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        ("silent", "Expected node n0 to respond to an init message, but node did not respond."),
+        ("init-type", "Expected an init_ok message, but node n0 responded with {'type': 'hello'"),
+        ("init-error", "RPC error from node n0 in reply to init: crash (code 13): no config"),
+    ],
+)
+async def test_a_node_that_fails_init_aborts_with_255(
+    tmp_path: Path, mode: str, error: str
+) -> None:
     marker = f"marker-{uuid.uuid4().hex}"
-    argv = [PY, str(NODES / "misbehave.py"), "silent", marker]
+    argv = [PY, str(NODES / "misbehave.py"), mode, marker]
 
     def make_host(node: str, net: Network, on_fault: Any) -> ProcessHost:
         return ProcessHost(node, argv, net, tmp_path / f"{node}.log", on_fault)
@@ -410,13 +421,24 @@ async def test_node_that_never_answers_init(tmp_path: Path) -> None:
     outcome = await TestRun(opts, make_host, LoopClock()).run()
     assert time.monotonic() - started < 15
     assert outcome.exit_code == 255
-    assert outcome.results["error"].startswith(
-        "Expected node n0 to respond to an init message, but node did not respond."
-    )
-    assert "given 1 s" in outcome.results["error"]
-    assert "misbehaving node, mode silent" in outcome.results["error"]
-    kill_all()
-    assert leftovers(marker) == []
+    assert outcome.results["valid"] == "unknown"
+    assert outcome.results["error"].startswith(error)
+    if mode == "silent":
+        assert "given 1 s" in outcome.results["error"]
+    assert f"misbehaving node, mode {mode}" in outcome.results["error"]
+    assert outcome.history == []
+    assert leftovers(marker) == [], "teardown killed every node"
+
+
+def test_a_bench_that_fails_exits_255(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(args: Any) -> int:
+        raise RuntimeError("a bug in the bench")
+
+    monkeypatch.setattr(cli, "run_sim", broken)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["test", "--sim"])
+    # Not Python's 1, which would read as "invalid".
+    assert exit_.value.code == 255
 
 
 def test_project_counter_survives_every_fault(tmp_path: Path) -> None:

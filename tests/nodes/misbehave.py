@@ -6,12 +6,14 @@ Node ``n0`` misbehaves at its third request (once; the other nodes behave):
 without ``dest``), ``unknown-dest`` (a message to ``n99``), ``wrong-src`` (its
 replies claim to come from ``n1``, from then on), ``late`` (it keeps that
 reply back and sends it when a request comes from another client: the one
-that replaced the client which gave up), ``flood`` (an endless line) and
+that replaced the client which gave up), ``flood`` (an endless line),
 ``crash`` (exits with status 7) and ``init-twice`` (sends its ``init_ok``
-again, to the init client, closed by then). Every node does ``exit-at-start`` (exits at
-once), ``silent`` (never answers init) and ``spawn`` (starts a grandchild that
-would outlive it, then behaves). Any further argument is ignored (tests use
-one to find leftover processes).
+again, to the init client, closed by then). Every node does
+``exit-at-start`` (exits at once), ``silent`` (never answers init),
+``init-type`` (answers it with another type), ``init-error`` (answers it with
+an error) and ``spawn`` (starts a grandchild that would outlive it, then
+behaves). Any further argument is ignored (tests use one to find leftover
+processes).
 """
 
 import json
@@ -55,6 +57,19 @@ def main() -> None:
         body = msg["body"]
         if body.get("type") == "init":
             if mode == "silent":
+                continue
+            if mode in ("init-type", "init-error"):
+                reply = (
+                    {"type": "hello", "in_reply_to": body["msg_id"]}
+                    if mode == "init-type"
+                    else {
+                        "type": "error",
+                        "in_reply_to": body["msg_id"],
+                        "code": 13,
+                        "text": "no config",
+                    }
+                )
+                send({"src": body["node_id"], "dest": msg["src"], "body": reply})
                 continue
             node_id = body["node_id"]
             init_ok = {
