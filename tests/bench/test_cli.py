@@ -264,7 +264,7 @@ def test_cli_exit_status_and_summary_for_a_misbehaving_node(tmp_path: Path, mode
     marker = f"marker-{uuid.uuid4().hex}"
     done, results = glomers_test(
         tmp_path,
-        "-w echo --node-count 2 --rate 20 --time-limit 3 --no-pages",
+        "-w echo --node-count 2 --rate 20 --time-limit 3",
         "--bin",
         PY,
         str(NODES / "misbehave.py"),
@@ -279,11 +279,17 @@ def test_cli_exit_status_and_summary_for_a_misbehaving_node(tmp_path: Path, mode
         # Logged when it happens, and first in the summary, before the figures.
         assert "ERROR" in done.stderr and "not well-formed JSON" in done.stderr
         assert done.stdout.index("Nodes broke the protocol") < done.stdout.index("operations:")
+        page = (tmp_path / "store" / "latest" / "report.html").read_text()
+        assert page.index('id="node-errors"') < page.index('id="run"')
+        assert "handling echo" in page
     else:
         assert done.returncode == 255, done.stdout + done.stderr
         assert results["valid"] == "unknown"
         assert "crashed with exit status 7" in results["error"]
         assert "misbehaving node, mode crash" in done.stdout, "the node's stderr tail is shown"
+        assert results["workload"]["valid"] is True, "the checkers' figures are kept"
+        page = (tmp_path / "store" / "latest" / "report.html").read_text()
+        assert "A node crashed" in page
 
 
 @pytest.mark.parametrize(
