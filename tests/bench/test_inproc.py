@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -173,3 +174,99 @@ def test_pausing_needs_the_simulation_loop_made_pausable() -> None:
 
     asyncio.run(scenario())
     simulate(scenario, pausable=False)
+
+
+def chatty_node(received: list[str]) -> Node:
+    """Answers ``ping``; on ``spoil`` writes the raw line it is given to its output."""
+    node = Node()
+
+    @node.handler("ping")
+    def ping(req: Request[Any]) -> Body:
+        received.append("ping")
+        return {"type": "pong"}
+
+    @node.handler("spoil")
+    def spoil(req: Request[Any]) -> Body:
+        assert node._write is not None
+        node.flush()  # what it sent before goes first
+        node._write(req.body["raw"].encode() + b"\n")
+        return {"type": "spoil_ok"}
+
+    return node
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("", "Malformed network message. Node n0 tried to send the following message via STDOUT"),
+        ("   ", "because it is a blank line"),
+        ("hello", "printed a line to STDOUT which was not well-formed JSON"),
+        ("[1]", "because it is a JSON list, not an object"),
+        ('{"src":"n0","dest":"c1","body":{},"extra":1}', "`extra` at the top level"),
+        ('{"src":"n0","body":{}}', "it has no `dest`"),
+        ('{"src":"n0","dest":7,"body":{}}', "`dest` is not a string"),
+        ('{"src":"n0","dest":"c1","body":[]}', "`body` is not an object"),
+        ('{"src":"n0","dest":"c1","body":{},"id":"x"}', "`id` is not an integer"),
+        ('{"src":"n0","dest":"n9","body":{}}', "Invalid dest for message from node n0: 'n9'"),
+        ('{"src":"n0","dest":"c2","body":{}}', "Invalid dest for message from node n0: 'c2'"),
+        ('{"src":"c2","dest":"c1","body":{}}', "Invalid source for message from node n0: 'c2'"),
+    ],
+)
+def test_a_line_that_breaks_the_envelope_mutes_the_node_but_it_still_receives(
+    raw: str, problem: str
+) -> None:
+    received: list[str] = []
+
+    async def scenario() -> None:
+        scene = Scene(lambda: chatty_node(received))
+        scene.net.add("c2", lambda m: None)
+        scene.net.remove("c2")  # a client that was open and is closed now
+        await scene.start()
+        scene.request("spoil", raw=raw)
+        await scene.until(1.0)
+        scene.request("ping")
+        await scene.until(2.0)
+        [fault] = scene.faults
+        assert (fault.kind, fault.node, fault.line) == ("protocol", "n0", raw)
+        assert problem in fault.problem
+        assert received == ["ping"], "a mute node still receives"
+        # Neither spoil_ok nor pong got out: nothing after the bad line is read.
+        assert [m["body"]["type"] for _, m in scene.to_client] == ["init_ok"]
+        # A new incarnation (a restart) is read afresh.
+        await scene.host.kill()
+        await scene.start()
+        scene.request("ping")
+        await scene.until(3.0)
+        assert [m["body"]["type"] for _, m in scene.to_client] == ["init_ok", "init_ok", "pong"]
+
+    simulate(scenario)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"src":"n0","dest":"c1","body":{"type":"x"}}',
+        '{"src":"n0","dest":"c1","body":{"type":"x"},"id":12}',
+        '{"src":"n0","dest":"c1"}',
+        '{"src":"n0","dest":"c1","body":null}',
+        '{"src":"n1","dest":"c1","body":{"type":"x"}}',
+    ],
+)
+def test_the_closed_envelope_accepts(raw: str) -> None:
+    async def scenario() -> None:
+        scene = Scene(lambda: chatty_node([]))
+        await scene.start()
+        scene.request("spoil", raw=raw)
+        await scene.until(1.0)
+        sent = scene.to_client[1][1]
+        assert sent["body"] == (json.loads(raw).get("body") or {})
+        assert sent["src"] == json.loads(raw)["src"]
+        assert [m["body"]["type"] for _, m in scene.to_client[2:]] == ["spoil_ok"]
+        wrong = [f for f in scene.faults if f.kind == "wrong-src"]
+        assert scene.faults == wrong
+        if '"src":"n1"' in raw:
+            assert [(f.node, f.src, f.line) for f in wrong] == [("n0", "n1", raw)]
+        else:
+            assert wrong == []
+
+    simulate(scenario)

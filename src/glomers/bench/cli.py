@@ -13,17 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from rich.logging import RichHandler
 
 from glomers.bench import report
 from glomers.bench.clock import LoopClock
-from glomers.bench.core import EXIT_ERROR, Outcome, TestOptions, TestRun
+from glomers.bench.core import EXIT_BAD_ARGS, EXIT_ERROR, Outcome, TestOptions, TestRun
 from glomers.bench.inproc import node_logs
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
@@ -39,9 +40,25 @@ log = logging.getLogger("glomers.bench")
 DEFAULT_NODES = [f"n{i}" for i in range(1, 6)]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, exiting with Jepsen's status for bad arguments (254) instead of 2,
+    which would read as "valid: unknown"."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_ARGS, f"{self.prog}: error: {message}\n")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
+    return value
+
+
 def _positive(kind: type[float] | type[int]) -> Any:
     def parse(text: str) -> float | int:
-        value = kind(text)
+        value = _finite(text) if kind is float else kind(text)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be positive, not {text}")
         return value
@@ -50,7 +67,7 @@ def _positive(kind: type[float] | type[int]) -> Any:
 
 
 def _non_negative(text: str) -> float:
-    value = float(text)
+    value = _finite(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"can't be negative: {text}")
     return value
@@ -94,7 +111,7 @@ def _nemesis(text: str) -> list[str]:
 
 
 def test_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="glomers test",
         description="Run a Maelstrom-style test: start the nodes, drive the workload's "
         "clients against them through a simulated network with faults, and check the history.",
@@ -272,7 +289,7 @@ async def run_test(args: argparse.Namespace) -> int:
             outcome = await test.run()
     except asyncio.CancelledError:
         interrupted = True
-        outcome = test.outcome("interrupted (Ctrl-C)")
+        outcome = test.conclude("interrupted (Ctrl-C)")
     finally:
         kill_all()
         store.close()
@@ -309,7 +326,7 @@ def run_sim(args: argparse.Namespace) -> int:
         build = load_builder(spec)
     except NotSimulable as exc:
         print(f"glomers test: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_BAD_ARGS
     store = RunStore(args.store, opts.workload)
     _announce("simulated test", opts, f"nodes from {spec}")
     progress = _progress(opts)
@@ -360,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
     """The ``glomers`` command."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        top = argparse.ArgumentParser(
+        top = _Parser(
             prog="glomers",
             description="Maelstrom-compatible testing of distributed-systems nodes.",
         )
@@ -395,6 +412,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         kill_all()
         code = 130
+    except Exception:
+        # Exit 1 would read as "invalid": a bench that fails cannot analyse the run.
+        log.exception("the bench itself failed; the run cannot be analysed")
+        kill_all()
+        code = EXIT_ERROR
     sys.exit(code)
 
 

@@ -20,7 +20,7 @@ from glomers.bench.history import Op, pairs
 CHECKERS = ("workload", "stats", "availability", "net", "perf", "timeline", "exceptions")
 
 #: Row groups, in table order; a row's group is the first word of its name.
-_GROUPS = ("verdict", "exit", "valid:", "ops", "availability", "net", "final", "latency")
+_GROUPS = ("verdict", "exit", "valid:", "beyond:", "ops", "availability", "net", "final", "latency")
 
 #: Two-sided 95% normal quantile.
 Z95 = 1.959963984540054
@@ -57,12 +57,15 @@ def figures(
         verdict = f"crashed ({exit_code})"
     rows: dict[str, Any] = {"verdict": verdict, "exit code": exit_code}
     checkers = [c for c in CHECKERS if isinstance(results.get(c), dict)]
-    # Checks of glomers' own (read_lag) get a row too, after Maelstrom's.
     checkers += sorted(
         k for k, v in results.items() if k not in CHECKERS and isinstance(v, dict) and "valid" in v
     )
     for name in checkers:
         rows[f"valid: {name}"] = results[name].get("valid")
+    # glomers' findings beyond Maelstrom: shown, but never part of the agreement.
+    for name, finding in sorted((results.get("beyond_maelstrom") or {}).items()):
+        if isinstance(finding, dict):
+            rows[f"beyond: {name}"] = finding.get("valid")
     by_f = (results.get("stats") or {}).get("by_f") or {}
     for f in sorted(by_f):
         for kind in ("ok", "info", "fail"):

@@ -10,7 +10,14 @@ bound to node i mod N, each with at most one operation in flight; operations are
 staggered over the whole test so that about ``rate`` are issued per second (each
 gap uniform in [0, 2 / rate] seconds, later if no thread is free). An operation
 that ends ``info`` costs its thread its process: the thread continues as a new
-process (process + concurrency) with a new client.
+process (process + concurrency), and at that process's first operation a new
+client replaces the old one unless the workload's clients are reusable.
+
+Nodes are judged as Maelstrom judges them: one that breaks the protocol goes
+mute and the run goes on to its verdict (``node_errors`` in the results); one
+that crashes is reported at once, the run goes on without it, and the verdict
+is the crash (unknown, exit 255), though the checkers' figures are kept. A node
+that cannot be started or initialised aborts the run (exit 255).
 
 The run knows nothing of how nodes are hosted: it gets a factory of hosts, a
 clock and a journal, so the same run drives child processes in real time and
@@ -36,14 +43,17 @@ from glomers.bench.nemesis import Nemesis
 from glomers.bench.net import Journal, Latency, Network
 from glomers.bench.process import NodeFault
 from glomers.bench.services import default_services
-from glomers.bench.workloads import Workload, workload_for
+from glomers.bench.workloads import Workload, reuses_clients, workload_for
 
 log = logging.getLogger("glomers.bench")
 
 T = TypeVar("T")
 
-#: Exit statuses, as Maelstrom's.
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN, EXIT_ERROR = 0, 1, 2, 254
+#: Exit statuses, as Maelstrom's (Jepsen's): valid, invalid, cannot tell; bad
+#: arguments; a run that cannot be analysed (a node that cannot start, fails init
+#: or crashes, or the bench itself failing).
+EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN = 0, 1, 2
+EXIT_BAD_ARGS, EXIT_ERROR = 254, 255
 
 
 @dataclass
@@ -121,6 +131,8 @@ class Outcome:
 class _Thread:
     process: int
     client: Client
+    #: The process changed (an info): the client is replaced at its next operation.
+    new_process: bool = False
 
 
 class TestRun:
@@ -168,6 +180,13 @@ class TestRun:
         self.client_ids = ClientIds()
         self.t0 = clock.now()
         self._fault: asyncio.Future[NodeFault] = clock.loop.create_future()
+        #: After setup a crash no longer aborts: the run goes on without the node.
+        self._running = False
+        self.node_errors: list[dict[str, Any]] = []
+        #: Messages sent with another node's id as src, by (node, src): a finding.
+        self._wrong_src: dict[tuple[str, str], dict[str, Any]] = {}
+        self.facts["wrong_src"] = self._wrong_src
+        self.crashes: dict[str, NodeFault] = {}
         self.hosts: dict[str, Host] = {
             n: make_host(n, self.net, self._on_fault) for n in opts.nodes
         }
@@ -204,7 +223,24 @@ class TestRun:
         finally:
             await self._teardown()
         self._phase("checking")
-        return self.outcome(error)
+        return self.conclude(error)
+
+    def conclude(self, error: str | None) -> Outcome:
+        """``outcome(error)`` with what the nodes did wrong.
+
+        A crash makes the verdict unknown and the exit status 255, as Maelstrom
+        fails a run whose node is dead at teardown; the checkers' figures stay.
+        """
+        outcome = self.outcome(error)
+        results = outcome.results
+        if error is None and self.crashes:
+            report = "\n\n".join(fault.report for fault in self.crashes.values())
+            results["valid"] = "unknown"
+            results["error"] = report
+            outcome.error = report
+            outcome.exit_code = EXIT_ERROR
+        results["node_errors"] = list(self.node_errors)
+        return outcome
 
     def _phase(self, name: str, seconds: float | None = None) -> None:
         if self.observer is not None:
@@ -217,6 +253,7 @@ class TestRun:
 
     async def _main_phase(self) -> None:
         self.t0 = self.clock.now()
+        self._running = True
         self._phase("running", self.opts.time_limit)
         end = self.t0 + self.opts.time_limit
         for i in range(self.opts.concurrency):
@@ -282,6 +319,13 @@ class TestRun:
     async def _perform(self, thread: int, f: str, value: Any, *, final: bool = False) -> None:
         state = self.threads[thread]
         node = self.opts.nodes[thread % len(self.opts.nodes)]
+        if state.new_process:
+            state.new_process = False
+            if not reuses_clients(self.workload):
+                # Not at the info itself: until now a late reply reached an open client,
+                # which dropped it; from now on it goes to a closed one (Maelstrom's order).
+                state.client.close()
+                state.client = self._open_client()
         process = state.process
         self.record(Op(process, "invoke", f, value, final=final, node=node))
         try:
@@ -304,9 +348,8 @@ class TestRun:
         )
         if done.type == "info":
             # The request may still be in flight: the thread continues as a new process.
-            state.client.close()
             state.process += self.opts.concurrency
-            state.client = self._open_client()
+            state.new_process = True
 
     def _open_client(self) -> Client:
         return Client(self.net, self.clock, self.client_ids.new())
@@ -322,14 +365,17 @@ class TestRun:
             self._fail(
                 node,
                 f"Expected node {node} to respond to an init message, but node did not "
-                f"respond within {self.opts.init_timeout:g} s.",
+                f"respond. (It was given {self.opts.init_timeout:g} s.)",
             )
         except ClientError as exc:
-            self._fail(node, f"Node {node} answered init with an error: {exc}.")
+            self._fail(node, f"RPC error from node {node} in reply to init: {exc}.")
         finally:
+            # Closed for good: a second reply to init is an unknown destination.
             client.close()
         if reply.get("type") != "init_ok":
-            self._fail(node, f"Expected an init_ok message, but node {node} sent {reply!r}.")
+            self._fail(
+                node, f"Expected an init_ok message, but node {node} responded with {reply!r}."
+            )
 
     def _fail(self, node: str, problem: str) -> NoReturn:
         fault = NodeFault(node, problem + self.hosts[node].tail_report())
@@ -338,11 +384,39 @@ class TestRun:
 
     async def restart(self, node: str) -> None:
         """Start ``node`` again after a kill, and initialise it."""
+        # Maelstrom looks for dead nodes at teardown: one brought back is not one.
+        self.crashes.pop(node, None)
         await self.hosts[node].start()
         await self._init(node)
 
     def _on_fault(self, fault: NodeFault) -> None:
-        if not self._fault.done():
+        if fault.kind == "protocol":
+            log.error("%s", fault.report)
+            self.node_errors.append(
+                {
+                    "node": fault.node,
+                    "time": round((self.clock.now() - self.t0) * 1e9),
+                    "problem": fault.problem,
+                    "line": fault.line,
+                }
+            )
+        elif fault.kind == "wrong-src":
+            assert fault.src is not None
+            seen = self._wrong_src.get((fault.node, fault.src))
+            if seen is None:
+                log.warning("%s (beyond Maelstrom, which routes it)", fault.report)
+                self._wrong_src[fault.node, fault.src] = {
+                    "node": fault.node,
+                    "src": fault.src,
+                    "count": 1,
+                    "example": fault.line,
+                }
+            else:
+                seen["count"] += 1
+        elif fault.kind == "crash" and self._running:
+            log.error("%s\n\nThe run goes on without it.", fault.report)
+            self.crashes.setdefault(fault.node, fault)
+        elif not self._fault.done():
             log.error("%s", fault.report)
             self._fault.set_result(fault)
 

@@ -111,3 +111,22 @@ def read_lag(run: FindingInput) -> dict[str, Any]:
     return {"valid": result["valid"], "explanation": explanation, "evidence": evidence} | {
         k: v for k, v in result.items() if k != "valid"
     }
+
+
+@finding("wrong_src")
+def wrong_src(run: FindingInput) -> dict[str, Any] | None:
+    sent: Mapping[tuple[str, str], Mapping[str, Any]] = run.facts.get("wrong_src") or {}
+    if not sent:
+        return None
+    evidence = [
+        f"{s['node']} sent {s['count']} message{'s' if s['count'] > 1 else ''} with src "
+        f"{s['src']!r}, e.g. {s['example']}"
+        for s in sent.values()
+    ]
+    return {
+        "valid": False,
+        "explanation": "A node sent messages with another id as their src; Maelstrom routes "
+        "them, but replies then go to that other id, so a node should always send as itself.",
+        "evidence": evidence,
+        "messages": [dict(s) for s in sent.values()],
+    }

@@ -36,7 +36,7 @@ from typing import IO, Any, TextIO
 import msgspec
 
 from glomers.bench.net import Message, Network
-from glomers.bench.process import BadOutput, NodeFault, send_output
+from glomers.bench.process import NodeFault, forward_output
 from glomers.node import Node, default_seeds
 
 _encode = msgspec.json.Encoder().encode
@@ -176,11 +176,12 @@ class InProcessHost:
         self.paused = False
         self._gate = _Gate(node_id)
         self._held: list[Message] = []
-        self._faulted = False
+        self._muted = False
         net.add(node_id, self.deliver)
 
     async def start(self) -> None:
         self.incarnation += 1
+        self._muted = False  # a new incarnation's output is read afresh
         self._gate = _Gate(self.node_id)
         token = _current.set(self._gate)
         try:
@@ -210,7 +211,6 @@ class InProcessHost:
         self.paused = False
 
     def _start_failed(self, why: str) -> None:
-        self._faulted = True
         self.on_fault(NodeFault(self.node_id, f"Could not start node {self.node_id}: {why}"))
 
     async def kill(self) -> None:
@@ -267,19 +267,19 @@ class InProcessHost:
             _current.reset(token)
 
     def _output(self, node: Node, data: bytes) -> None:
-        if node is not self.node or self._faulted:
-            return  # a killed node's last words are lost, as a process's would be
+        if node is not self.node or self._muted:
+            # A killed node's last words are lost, as a process's would be; a node that
+            # broke the protocol is not read any more, as in Maelstrom.
+            return
         # What the network and the bench schedule from here is not the node's work.
         token = _current.set(None)
         try:
-            for raw in data.split(b"\n"):
-                if not raw.strip():
-                    continue
-                try:
-                    send_output(self.net, self.node_id, raw)
-                except BadOutput as exc:
-                    self._faulted = True
-                    self.on_fault(NodeFault(self.node_id, str(exc)))
+            lines = data.split(b"\n")
+            if data.endswith(b"\n"):
+                lines.pop()  # what follows the last newline is no line
+            for raw in lines:
+                if not forward_output(self.net, self.node_id, raw, self.on_fault):
+                    self._muted = True
                     return
         finally:
             _current.reset(token)

@@ -152,6 +152,10 @@ class Network:
         if self._endpoints.pop(node_id, None) is not None:
             self._retired.add(node_id)
 
+    def registered(self, node_id: str) -> bool:
+        """Whether ``node_id`` is registered now (a closed client no longer is)."""
+        return node_id in self._endpoints
+
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._endpoints or node_id in self._retired
 

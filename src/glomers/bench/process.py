@@ -6,10 +6,13 @@ prints on stdout must be such a message and goes into the network; whatever it
 prints on stderr goes to ``node-logs/<id>.log``. The last 32 lines of stdout and
 stderr are kept, so a node that misbehaves can be reported with them.
 
-Anything that breaks the protocol -- a line that is not JSON, an envelope
-without string ``src`` / ``dest`` or object ``body``, a message to an id the
-network does not know, an endless line -- and any exit the bench did not ask
-for is a ``NodeFault``: the host reports it once and the test stops.
+A line that breaks the protocol -- not JSON, blank, an envelope outside
+Maelstrom's closed schema, a ``src`` or ``dest`` not registered now, an endless
+line -- is reported once and, as in Maelstrom, nothing the node prints on
+stdout is read from then on: it goes mute but still receives. An exit the bench
+did not ask for is reported at once too; the run goes on without the node. Both
+reach the run as a ``NodeFault`` of their kind, as does a ``src`` other than the
+node's own id, which Maelstrom routes and the bench only notes.
 
 Every group started is killed when the bench leaves, normally or not.
 """
@@ -27,11 +30,11 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import msgspec
 
-from glomers.bench.net import Message, Network, UnknownNode
+from glomers.bench.net import Message, Network
 
 log = logging.getLogger("glomers.bench.process")
 
@@ -64,39 +67,85 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-class NodeFault(Exception):
-    """A node broke the protocol or died unasked. ``str()`` is the full report."""
+#: ``abort``: the node could not be started or initialised, the run cannot go on;
+#: ``protocol``: a stdout line broke the protocol, the node is mute from then on;
+#: ``crash``: the node exited unasked; ``wrong-src``: a message sent in another's
+#: name, routed all the same (a finding beyond Maelstrom).
+FaultKind = Literal["abort", "protocol", "crash", "wrong-src"]
 
-    def __init__(self, node: str, report: str) -> None:
+
+class NodeFault(Exception):
+    """Something a node did wrong. ``str()`` is the full report.
+
+    ``problem`` is the report without the node's last lines of output, ``line``
+    the offending stdout line (``protocol`` and ``wrong-src``) and ``src`` the
+    id it claimed (``wrong-src``).
+    """
+
+    def __init__(
+        self,
+        node: str,
+        report: str,
+        kind: FaultKind = "abort",
+        *,
+        problem: str | None = None,
+        line: str | None = None,
+        src: str | None = None,
+    ) -> None:
         self.node = node
         self.report = report
+        self.kind: FaultKind = kind
+        self.problem = report if problem is None else problem
+        self.line = line
+        self.src = src
         super().__init__(report)
 
 
 class _Lines(asyncio.Protocol):
-    """Splits a pipe's bytes into lines for a callback; notes when the pipe ends."""
+    """Splits a pipe's bytes into lines for a callback; notes when the pipe ends.
 
-    def __init__(self, on_line: Callable[[bytes], None], on_overflow: Callable[[], None]) -> None:
+    What follows the last newline when the pipe ends goes to ``on_partial``.
+    """
+
+    def __init__(
+        self,
+        on_line: Callable[[bytes], None],
+        on_overflow: Callable[[], None],
+        on_partial: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.on_line = on_line
         self.on_overflow = on_overflow
-        self.rest = b""
+        self.on_partial = on_partial or on_line
+        # The line being read, in pieces: joining as it grows would copy it again and again.
+        self.parts: list[bytes] = []
+        self.size = 0
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
+        if b"\n" not in data:
+            self.parts.append(data)
+            self.size += len(data)
+            if self.size > MAX_LINE:
+                self.parts.clear()
+                self.size = 0
+                self.on_overflow()
+            return
         lines = data.split(b"\n")
-        if self.rest:
-            lines[0] = self.rest + lines[0]
-        self.rest = lines.pop()
+        if self.parts:
+            self.parts.append(lines[0])
+            lines[0] = b"".join(self.parts)
+        rest = lines.pop()
+        self.parts = [rest] if rest else []
+        self.size = len(rest)
         for line in lines:
             self.on_line(line)
-        if len(self.rest) > MAX_LINE:
-            self.rest = b""
-            self.on_overflow()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.rest:
-            self.on_line(self.rest)
-            self.rest = b""
+        if self.parts:
+            rest = b"".join(self.parts)
+            self.parts.clear()
+            self.size = 0
+            self.on_partial(rest)
         if not self.closed.done():
             self.closed.set_result(None)
 
@@ -125,10 +174,13 @@ class ProcessHost:
         self.stdout_tail: deque[str] = deque(maxlen=DEBUG_LINES)
         self.stderr_tail: deque[str] = deque(maxlen=DEBUG_LINES)
         self.proc: asyncio.subprocess.Process | None = None
-        self.up = False  # running and not killed by the nemesis
+        # Started and not killed by the nemesis; a crash does not change it, since the
+        # nemesis, like Maelstrom's, knows nothing of crashes.
+        self.up = False
+        self.crashed = False
         self.paused = False
         self._expected_exit = False
-        self._faulted = False
+        self._muted = False
         self._stdin: asyncio.StreamWriter | None = None
         self._log: IO[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -145,7 +197,7 @@ class ProcessHost:
         binary = self.argv[0]
         problem = _check_binary(binary)
         if problem:
-            self._fault(problem, with_tail=False)
+            self.on_fault(NodeFault(self.node_id, problem))
             return
         try:
             read_out, write_out = os.pipe()
@@ -160,7 +212,8 @@ class ProcessHost:
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         except OSError as exc:
-            self._fault(f"Could not start node {self.node_id} with {self.argv!r}: {exc}", False)
+            problem = f"Could not start node {self.node_id} with {self.argv!r}: {exc}"
+            self.on_fault(NodeFault(self.node_id, problem))
             return
         finally:
             os.close(write_out)
@@ -168,13 +221,16 @@ class ProcessHost:
         _live_groups.add(self.proc.pid)
         assert self.proc.stdin is not None
         self._stdin = self.proc.stdin
-        out = _Lines(self._on_stdout, self._on_overflow)
+        out = _Lines(self._on_stdout, self._on_overflow, self._on_last_stdout)
         err = _Lines(self._on_stderr, lambda: None)
         await loop.connect_read_pipe(lambda: out, os.fdopen(read_out, "rb", buffering=0))
         await loop.connect_read_pipe(lambda: err, os.fdopen(read_err, "rb", buffering=0))
         self.up = True
+        self.crashed = False
         self.paused = False
         self._expected_exit = False
+        # A new process has a new stdout, read afresh.
+        self._muted = False
         self._watch = loop.create_task(self._watch_exit(self.proc, out.closed, err.closed))
 
     async def kill(self) -> None:
@@ -217,25 +273,32 @@ class ProcessHost:
 
     def deliver(self, message: Message) -> None:
         """Network endpoint: write ``message`` to the node's stdin."""
-        if not self.up or self._stdin is None or self._stdin.is_closing():
+        if not self.up or self.crashed or self._stdin is None or self._stdin.is_closing():
             return
         self._stdin.write(_encode(message) + b"\n")
 
     def _on_stdout(self, raw: bytes) -> None:
-        if self._faulted:
+        if self._muted:
             return
         self.stdout_tail.append(raw.decode("utf-8", "replace"))
-        if not raw.strip():
-            return
-        try:
-            send_output(self.net, self.node_id, raw)
-        except BadOutput as exc:
-            self._fault(str(exc))
+        if not forward_output(self.net, self.node_id, raw, self.on_fault):
+            self._muted = True
+
+    def _on_last_stdout(self, raw: bytes) -> None:
+        # Killed by the bench mid-line, a node is not to blame for the piece it left.
+        if not self._expected_exit:
+            self._on_stdout(raw)
 
     def _on_overflow(self) -> None:
-        self._fault(
+        if self._muted:
+            return
+        self._muted = True
+        problem = (
             f"Node {self.node_id} flooded STDOUT with more than {MAX_LINE >> 20} MiB "
             "without a newline; messages must be one JSON object per line."
+        )
+        self.on_fault(
+            NodeFault(self.node_id, problem + _MUTE_NOTE, "protocol", problem=problem, line="")
         )
 
     def _on_stderr(self, raw: bytes) -> None:
@@ -256,16 +319,24 @@ class ProcessHost:
         err_closed: asyncio.Future[None],
     ) -> None:
         status = await proc.wait()
+        # Asked or not is decided now: a teardown starting while we read its last
+        # words must not hide a crash that came before it.
+        expected = self._expected_exit or proc is not self.proc
+        if not expected:
+            # Not noticed by the network, as in Maelstrom: messages to it are dropped.
+            self.crashed = True
         _live_groups.discard(proc.pid)
         # Its last words are still in the pipes: read them before reporting.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(out_closed, err_closed), 2.0)
         if self._stdin is not None:
             self._stdin.close()
-        if self._expected_exit or self._faulted or proc is not self.proc:
+        if expected:
             return
-        self.up = False
-        self._fault(f"Node {self.node_id} crashed with exit status {_status(status)}.")
+        problem = f"Node {self.node_id} crashed with exit status {_status(status)}."
+        self.on_fault(
+            NodeFault(self.node_id, problem + self.tail_report(), "crash", problem=problem)
+        )
 
     def tail_report(self) -> str:
         """The node's last lines on stdout and stderr, for an error report."""
@@ -276,13 +347,6 @@ class ProcessHost:
             + ("\n".join(self.stderr_tail) or "(nothing)")
             + f"\n\nFull STDERR logs are in {self.log_path}"
         )
-
-    def _fault(self, problem: str, with_tail: bool = True) -> None:
-        if self._faulted:
-            return
-        self._faulted = True
-        report = problem + (self.tail_report() if with_tail else "")
-        self.on_fault(NodeFault(self.node_id, report))
 
     def _signal(self, sig: signal.Signals) -> None:
         if self.proc is None:
@@ -312,14 +376,50 @@ class BadOutput(Exception):
     """A line a node printed on stdout breaks the protocol; ``str()`` says how."""
 
 
-def send_output(net: Network, node_id: str, raw: bytes) -> None:
+#: Keys Maelstrom's closed envelope allows at the top level of a node's message.
+_ENVELOPE = frozenset(("src", "dest", "body", "id"))
+
+_MUTE_NOTE = (
+    "\n\nAs Maelstrom does, nothing this node prints on STDOUT is read from now on "
+    "(it still receives messages); the run goes on."
+)
+
+
+def forward_output(
+    net: Network, node_id: str, raw: bytes, on_fault: Callable[[NodeFault], None]
+) -> bool:
+    """Send one stdout line of ``node_id`` into the network, reporting what is wrong.
+
+    Returns False when the line breaks the protocol: the caller must then read
+    nothing more from that node (it goes mute).
+    """
+    try:
+        message = send_output(net, node_id, raw)
+    except BadOutput as exc:
+        problem = str(exc)
+        line = raw.decode("utf-8", "replace")
+        on_fault(NodeFault(node_id, problem + _MUTE_NOTE, "protocol", problem=problem, line=line))
+        return False
+    src = message["src"]
+    if src != node_id:
+        line = raw.decode("utf-8", "replace")
+        problem = f"Node {node_id} sent a message with `src` {src!r}, not its own id."
+        on_fault(NodeFault(node_id, problem, "wrong-src", line=line, src=src))
+    return True
+
+
+def send_output(net: Network, node_id: str, raw: bytes) -> Message:
     """Check one line a node printed and put the message on the network.
 
-    Raises ``BadOutput`` with Maelstrom's explanation for a line that is not
-    JSON, an envelope without string ``src`` / ``dest`` or object ``body``, a
-    ``src`` other than the node's own id, or a ``dest`` the network does not know.
+    The envelope must be Maelstrom's closed one: ``src`` and ``dest`` strings
+    naming ids registered now, ``body`` an object (missing or null: empty), an
+    optional integer ``id`` (replaced), nothing else; a blank line is malformed
+    too. Returns the message sent; raises ``BadOutput`` with Maelstrom's
+    explanation otherwise.
     """
     line = raw.decode("utf-8", "replace")
+    if not raw.strip():
+        raise BadOutput(_malformed_text(node_id, line, "it is a blank line"))
     try:
         message = _decode(raw)
     except msgspec.DecodeError:
@@ -328,35 +428,51 @@ def send_output(net: Network, node_id: str, raw: bytes) -> None:
             f"{_clip(line)}\n\nDid you mean to encode this line as JSON? Or was this line "
             "intended for STDERR? Only protocol messages may go to stdout; logs belong on stderr."
         ) from None
-    reason = _malformed(message, node_id)
+    reason = _malformed(message)
     if reason:
-        raise BadOutput(
-            f"Malformed network message. Node {node_id} tried to send the following message "
-            f"via STDOUT:\n\n{_clip(line)}\n\nThis is malformed because {reason}."
-        )
-    try:
-        net.send(message)
-    except UnknownNode as exc:
-        raise BadOutput(
-            f"Node {node_id} sent a message to {message['dest']!r}, which is no node, client "
-            f"or service of this test ({exc}):\n\n{_clip(line)}"
-        ) from None
+        raise BadOutput(_malformed_text(node_id, line, reason))
+    for key, name in (("src", "source"), ("dest", "dest")):
+        if not net.registered(message[key]):
+            raise BadOutput(
+                f"Invalid {name} for message from node {node_id}: {message[key]!r} is no node, "
+                "service or open client of this test (a client is closed once its operation "
+                f"is over: a late reply to it is lost):\n\n{_clip(line)}"
+            )
+    body = message.get("body")
+    sent: Message = {
+        "src": message["src"],
+        "dest": message["dest"],
+        "body": {} if body is None else body,
+    }
+    net.send(sent)
+    return sent
 
 
-def _malformed(message: Any, node_id: str) -> str | None:
+def _malformed_text(node_id: str, line: str, reason: str) -> str:
+    return (
+        f"Malformed network message. Node {node_id} tried to send the following message "
+        f"via STDOUT:\n\n{_clip(line)}\n\nThis is malformed because {reason}."
+    )
+
+
+def _malformed(message: Any) -> str | None:
     if type(message) is not dict:
-        return f"it is a JSON {type(message).__name__}, not an object"
+        kind = "null" if message is None else type(message).__name__
+        return f"it is a JSON {kind}, not an object"
+    extra = sorted(set(message) - _ENVELOPE)
+    if extra:
+        keys = ", ".join(f"`{k}`" for k in extra)
+        return f"it has {keys} at the top level, where only `src`, `dest`, `body` and `id` may be"
     for key in ("src", "dest"):
         if key not in message:
             return f"it has no `{key}`"
         if type(message[key]) is not str:
             return f"`{key}` is not a string"
-    if "body" not in message:
-        return "it has no `body`"
-    if type(message["body"]) is not dict:
+    body = message.get("body")
+    if body is not None and type(body) is not dict:
         return "`body` is not an object"
-    if message["src"] != node_id:
-        return f"its `src` is {message['src']!r}, but this node is {node_id!r}"
+    if "id" in message and type(message["id"]) is not int:
+        return "`id` is not an integer"
     return None
 
 

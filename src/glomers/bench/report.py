@@ -38,7 +38,7 @@ def _pct(x: float | None) -> str:
 
 def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
     """A few lines that say how the run went and why it is (in)valid."""
-    lines: list[str] = []
+    lines = node_error_lines(results)
     stats = results.get("stats") or {}
     if stats:
         lines.append(
@@ -83,7 +83,7 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
         lines += _findings_lines(results, found)
     if results.get("error"):
         lines.append("")
-        lines.append("The run stopped early:")
+        lines.append("The run cannot be judged:")
         lines.append(str(results["error"]))
     lines.append("")
     if run_dir:
@@ -135,6 +135,27 @@ def _findings_lines(
         if len(evidence) > _MAX_EVIDENCE:
             lines.append(f"    ... and {len(evidence) - _MAX_EVIDENCE} more (see results.json)")
     return lines
+
+
+def node_error_lines(results: Mapping[str, Any]) -> list[str]:
+    """The nodes that broke the protocol, first thing to read about a run."""
+    errors = results.get("node_errors") or []
+    if not errors:
+        return []
+    lines = [
+        "Nodes broke the protocol; nothing they printed on stdout was read afterwards, "
+        "so their later replies are lost:"
+    ]
+    for error in errors:
+        problem = str(error.get("problem", "")).split("\n", 1)[0]
+        lines.append(f"  {error.get('node')} at {error.get('time', 0) / 1e9:.3f} s: {problem}")
+        lines.append(f"    line: {_clip_line(str(error.get('line', '')))}")
+    lines.append("")
+    return lines
+
+
+def _clip_line(line: str, limit: int = 200) -> str:
+    return repr(line) if len(line) <= limit else repr(line[:limit]) + "..."
 
 
 def _per_op(counts: dict[str, Any]) -> str:
@@ -421,7 +442,18 @@ def _validity_html(valid: Any) -> str:
 def _why_html(results: Mapping[str, Any]) -> str:
     """Why the run is invalid or unknown: the checkers that said so, and any early stop."""
     out: list[str] = []
-    if results.get("error"):
+    node_errors = node_error_lines(results)
+    if node_errors:
+        out.append('<section id="node-errors">\n<h2>Nodes that broke the protocol</h2>\n')
+        out.append(f"<pre>{escape(chr(10).join(node_errors).strip())}</pre>\n</section>\n")
+    if results.get("error") and "workload" in results:
+        # Checked, but a node crashed: the crash is the verdict.
+        out.append('<section id="error">\n<h2>A node crashed</h2>\n')
+        out.append(
+            "<p>The history was checked (the figures below), but a node that crashed "
+            "leaves the verdict unknown, as in Maelstrom.</p>\n"
+        )
+    elif results.get("error"):
         out.append('<section id="error">\n<h2>The run stopped early</h2>\n')
         out.append(
             "<p>The run did not complete, so its history was not checked "

@@ -79,7 +79,14 @@ class Completion:
 
 
 class Workload(Protocol):
-    """What the test runner needs from a workload."""
+    """What the test runner needs from a workload.
+
+    A workload whose clients are reusable (Maelstrom's unique-ids, lin-kv,
+    txn-*) says so with a class attribute ``reusable_clients = True``: a thread
+    then keeps its client when its process changes after an ``info``. Without it
+    (see ``reuses_clients``) the client is replaced, as Maelstrom replaces echo's,
+    broadcast's or the counters'.
+    """
 
     name: str
 
@@ -98,6 +105,11 @@ class Workload(Protocol):
     def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
         """The workload's Maelstrom checkers, by name (``workload`` first)."""
         ...
+
+
+def reuses_clients(workload: Workload) -> bool:
+    """Whether ``workload`` declares its clients reusable (default: no)."""
+    return bool(getattr(workload, "reusable_clients", False))
 
 
 def validate(body: dict[str, Any], schema: type[R]) -> R | str:
