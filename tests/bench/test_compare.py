@@ -382,6 +382,35 @@ def test_unreadable_results_are_reported_not_fatal(
     assert "unreadable" in printed.out and "unreadable results" in printed.err
 
 
+def test_resume_reads_finished_runs_instead_of_running_them(
+    fake_maelstrom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "results.edn").write_text(RESULTS_EDN)
+    (tmp_path / "history.edn").write_text(HISTORY_EDN)
+    fake_maelstrom.write_text(
+        f"#!/bin/sh\nmkdir -p store/g-counter/run && ln -s g-counter/run store/latest\n"
+        f"cp {tmp_path}/results.edn {tmp_path}/history.edn store/g-counter/run/\nexit 1\n"
+    )
+    work, first, second = tmp_path / "work", tmp_path / "first.json", tmp_path / "second.json"
+    flags = ["-w", "g-counter", "--node-count", "1", "--time-limit", "1", "--rate", "20",
+             "--seed", "5", "--keep", str(work)]  # fmt: skip
+    assert compare.compare(["--json", str(first), *flags]) == 1  # valid against invalid
+    # Neither bench may run again: a Maelstrom that would crash, a glomers that cannot start.
+    fake_maelstrom.write_text("#!/bin/sh\nexit 255\n")
+    monkeypatch.setattr(compare.sys, "executable", str(tmp_path / "no-python"))
+    assert compare.compare(["--json", str(second), "--resume", *flags]) == 1
+    before, after = json.loads(first.read_text()), json.loads(second.read_text())
+    for bench in ("glomers", "maelstrom"):
+        assert after["runs"][0][bench]["figures"] == before["runs"][0][bench]["figures"]
+        assert "read from an earlier run" in after["runs"][0][bench]["note"]
+    assert after["runs"][0]["maelstrom"]["figures"]["verdict"] == "invalid"
+
+
+def test_resume_needs_keep(fake_maelstrom: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert compare.compare(["-w", "echo", "--resume"]) == 254
+    assert "--resume needs --keep" in capsys.readouterr().err
+
+
 def test_a_maelstrom_that_refuses_its_arguments_is_no_bench(
     fake_maelstrom: Path, tmp_path: Path
 ) -> None:

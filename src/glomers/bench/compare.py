@@ -82,6 +82,12 @@ def compare_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="work here and keep it; without it, a temp dir"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --keep: read the runs an earlier compare finished in DIR instead of "
+        "running them again (a long comparison can be stopped and continued)",
+    )
     # Sentinels, to tell flags given from defaults.
     parser.set_defaults(loss_rate=None, store=None)
     return parser
@@ -111,6 +117,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         raise Refused(f"--time-limit {args.time_limit:g}: Maelstrom takes whole seconds")
     if args.latency != int(args.latency):
         raise Refused(f"--latency {args.latency:g}: Maelstrom takes whole milliseconds")
+    if args.resume and args.keep is None:
+        raise Refused("--resume needs --keep DIR: the folder of the runs to continue")
     if not args.maelstrom:
         raise Refused("needs Maelstrom: --maelstrom PATH or MAELSTROM=PATH (its jar or launcher)")
     if not Path(args.maelstrom).is_file():
@@ -277,20 +285,47 @@ def run_seed(
                workdir / f"glomers-{index}.log")  # fmt: skip
     mcwd = workdir / f"maelstrom-{index}"
     theirs = Run("maelstrom", maelstrom_argv(args, node), mcwd, workdir / f"maelstrom-{index}.log")
+    stores = {"glomers": store, "maelstrom": mcwd / "store"}
+    todo = [run for run in (ours, theirs) if not (args.resume and _recall(run))]
     timeout = _run_timeout(args)
-    before = _latest(store), _latest(mcwd / "store")
+    before = {run.bench: _latest(stores[run.bench]) for run in todo}
     if args.jobs == 2:
-        children.start(ours)
-        children.start(theirs)
-        children.wait(ours, timeout)
-        children.wait(theirs, timeout)
+        for run in todo:
+            children.start(run)
+        for run in todo:
+            children.wait(run, timeout)
     else:
-        for run in (ours, theirs):
+        for run in todo:
             children.start(run)
             children.wait(run, timeout)
-    ours.figures = _read(ours, _new_latest(store, before[0]))
-    theirs.figures = _read(theirs, _new_latest(mcwd / "store", before[1]))
+    for run in todo:
+        folder = _new_latest(stores[run.bench], before[run.bench])
+        run.figures = _read(run, folder)
+        _remember(run, folder)
     return ours, theirs
+
+
+def _marker(run: Run) -> Path:
+    return run.log.with_suffix(".done.json")
+
+
+def _remember(run: Run, folder: Path | None) -> None:
+    """Note a finished run beside its log, for ``--resume``."""
+    done = {"exit_code": run.exit_code, "folder": str(folder) if folder else None,
+            "seconds": run.seconds, "note": run.note}  # fmt: skip
+    _marker(run).write_text(json.dumps(done) + "\n", encoding="utf-8")
+
+
+def _recall(run: Run) -> bool:
+    """Read a run an earlier compare finished (``--resume``); False if there is none."""
+    try:
+        done = json.loads(_marker(run).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    run.exit_code, run.seconds = done["exit_code"], done["seconds"]
+    run.note = " ".join(filter(None, [done.get("note"), "(read from an earlier run)"]))
+    run.figures = _read(run, Path(done["folder"]) if done["folder"] else None)
+    return True
 
 
 def _latest(store: Path) -> Path | None:
@@ -476,7 +511,7 @@ def _conclude(
     if args.json is not None:
         out = {
             "flags": {
-                **{k: v for k, v in vars(args).items() if k not in ("json", "keep")},
+                **{k: v for k, v in vars(args).items() if k not in ("json", "keep", "resume")},
                 "seed": seeds[0],
             },
             "seeds": seeds,
