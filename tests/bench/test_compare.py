@@ -397,7 +397,7 @@ def test_resume_reads_finished_runs_instead_of_running_them(
     assert compare.compare(["--json", str(first), *flags]) == 1  # valid against invalid
     # Neither bench may run again: a Maelstrom that would crash, a glomers that cannot start.
     fake_maelstrom.write_text("#!/bin/sh\nexit 255\n")
-    monkeypatch.setattr(compare.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
     assert compare.compare(["--json", str(second), "--resume", *flags]) == 1
     before, after = json.loads(first.read_text()), json.loads(second.read_text())
     for bench in ("glomers", "maelstrom"):
