@@ -62,6 +62,30 @@ _BACKLOG_LIMIT = 100_000
 DEFAULT_RPC_TIMEOUT = 1.0
 
 
+#: Set while a host imports a module to take its node-building function from it
+#: (``glomers test --sim``): then ``Node.run`` must not take over stdin and stdout.
+_loading_builder: ContextVar[str | None] = ContextVar("glomers_loading_builder", default=None)
+
+
+class RunWhileLoading(RuntimeError):
+    """``Node.run()`` was called while a module was imported for its builder."""
+
+
+@contextmanager
+def loading_builder(what: str) -> Iterator[None]:
+    """While inside, ``Node.run()`` raises ``RunWhileLoading`` instead of serving.
+
+    A host that imports ``what`` (a file or module) only to call its builder
+    wraps the import in this, so a module that starts serving at import time
+    stops with an explanation instead of blocking on stdin.
+    """
+    token = _loading_builder.set(what)
+    try:
+        yield
+    finally:
+        _loading_builder.reset(token)
+
+
 class _Default(Enum):
     TOKEN = 0
 
@@ -379,6 +403,19 @@ class Node:
         ``"uvloop"`` or ``"asyncio"``. The environment variable ``GLOMERS_LOOP``
         overrides ``"auto"``.
         """
+        loading = _loading_builder.get()
+        if loading is not None:
+            raise RunWhileLoading(
+                f"{loading} calls Node.run() when it is imported, so it cannot be loaded "
+                "to build nodes in the bench. Write it as a function that returns the node, "
+                "and serve only when run as a program:\n"
+                "    def build() -> Node:\n"
+                "        node = Node()\n"
+                "        ...  # handlers\n"
+                "        return node\n\n"
+                '    if __name__ == "__main__":\n'
+                "        build().run()"
+            )
         from glomers._stdio import run_stdio
 
         run_stdio(self, loop)
