@@ -399,9 +399,9 @@ class Node:
     def run(self, *, loop: str = "auto") -> None:
         """Serve on stdin/stdout until stdin ends, then exit.
 
-        ``loop`` is ``"auto"`` (uvloop when installed, else asyncio's own),
-        ``"uvloop"`` or ``"asyncio"``. The environment variable ``GLOMERS_LOOP``
-        overrides ``"auto"``.
+        ``loop`` is ``"auto"`` (the environment variable ``GLOMERS_LOOP`` if set,
+        else asyncio's own loop), ``"asyncio"`` or ``"uvloop"`` (opt-in; it needs
+        ``glomers[uvloop]``).
         """
         loading = _loading_builder.get()
         if loading is not None:
