@@ -406,3 +406,11 @@ def test_sim_runs_are_byte_identical_by_seed(tmp_path: Path) -> None:
         shutil.rmtree(tmp_path / "store")
     assert outputs[0] == outputs[1]
     assert b'"f":"pause"' in outputs[0][0] and b'"f":"kill"' in outputs[0][0]
+
+
+def test_version_prints_the_package_version() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run([PY, "-m", "glomers", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout == f"glomers {version('glomers')}\n"

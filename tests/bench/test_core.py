@@ -6,6 +6,7 @@ path keeps the seed's choices too.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -235,3 +236,28 @@ def test_a_builder_that_fails_is_a_node_fault() -> None:
     outcome = run(options(), lambda: 42)  # type: ignore[arg-type,return-value]
     assert outcome.exit_code == 254
     assert "returned 42, not a glomers Node" in outcome.results["error"]
+
+
+def test_journal_and_history_share_one_time_origin() -> None:
+    """A node whose init takes time: the journal's times must not jump back when
+    the clients start, and the clients start after every init_ok."""
+    entries: list[tuple[float, dict[str, Any]]] = []
+
+    def journal(event: str, time: float, msg_id: int, message: dict[str, Any]) -> None:
+        entries.append((time, message))
+
+    def slow_init_echo() -> Node:
+        node = build_echo()
+
+        @node.on_init
+        async def warm_up() -> None:
+            await asyncio.sleep(0.5)
+
+        return node
+
+    outcome = run_simulation(options(workload="echo", time_limit=1.0), slow_init_echo, journal)
+    times = [t for t, _ in entries]
+    assert times == sorted(times)
+    inits = [t for t, m in entries if m["body"].get("type") == "init_ok"]
+    first_op = min(op.time for op in outcome.history)
+    assert inits and min(inits) >= 500_000_000 and first_op >= max(inits)

@@ -140,7 +140,7 @@ def test_seed_is_the_first_seed() -> None:
     # Seed 5 of the standard run fails the textbook counter, seed 1 passes.
     done = fuzz(*STANDARD, *naive, "--seed", "5", "--seeds", "1", "--jobs", "1")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 of 1 seeds run; 1 failing" in done.stdout
+    assert "1 of 1 seed run; 1 failing" in done.stdout
     assert "seed 5 (False)" in done.stdout
     assert "--seed 5" in done.stdout
     done = fuzz(*STANDARD, *naive, "--seeds", "1", "--jobs", "1")

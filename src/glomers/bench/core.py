@@ -146,7 +146,7 @@ class TestRun:
             for name in ("net", "services", "generator", "schedule", "nemesis")
         }
         if journal is not None:
-            # Journal times, like history times, are nanoseconds since the main phase began.
+            # Journal times, like history times, are nanoseconds since the run began.
             sink = journal
 
             def journal(event: str, time: float, msg_id: int, message: dict[str, Any]) -> None:
@@ -162,6 +162,8 @@ class TestRun:
         )
         self.history: list[Op] = []
         self.client_ids = ClientIds()
+        # The run's one time origin, for history and journal alike: set once,
+        # so journal times never go backwards when the main phase begins.
         self.t0 = clock.now()
         self._fault: asyncio.Future[NodeFault] = clock.loop.create_future()
         self.hosts: dict[str, Host] = {
@@ -212,9 +214,8 @@ class TestRun:
         await asyncio.gather(*(self._init(node) for node in self.hosts))
 
     async def _main_phase(self) -> None:
-        self.t0 = self.clock.now()
         self._phase("running", self.opts.time_limit)
-        end = self.t0 + self.opts.time_limit
+        end = self.clock.now() + self.opts.time_limit
         for i in range(self.opts.concurrency):
             self.threads.append(_Thread(i, self._open_client()))
             self._free.add(i)

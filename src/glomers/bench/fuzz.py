@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from glomers.bench.cli import build_options, test_parser
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.words import counted
 
 #: Flags of ``glomers test`` that mean nothing here: fuzz runs only in
 #: simulation, writes no run folders and shows nothing of a single run.
@@ -171,7 +172,8 @@ def fuzz(argv: list[str]) -> int:
                 if len(pending) >= 4 * args.jobs:
                     break
             if plain:
-                print(f"fuzzing {len(seeds)} seeds on {args.jobs} processes", file=sys.stderr)
+                jobs = counted(args.jobs, "process", "processes")
+                print(f"fuzzing {counted(len(seeds), 'seed')} on {jobs}", file=sys.stderr)
             while pending and not stop.is_set():
                 finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for fut in finished:
@@ -181,7 +183,7 @@ def fuzz(argv: list[str]) -> int:
                         failures.append((seed, valid, why))
                     progress.update(task, advance=1, bad=len(failures))
                     if plain and done % 50 == 0:
-                        line = f"{done}/{len(seeds)} seeds, {len(failures)} failing"
+                        line = f"{done}/{counted(len(seeds), 'seed')}, {len(failures)} failing"
                         print(line, file=sys.stderr)
                     next_seed = next(queue, None)
                     if next_seed is not None:
@@ -193,7 +195,7 @@ def fuzz(argv: list[str]) -> int:
         signal.signal(signal.SIGINT, previous)
     interrupted = stop.is_set()
     stopped = " (interrupted)" if interrupted else ""
-    print(f"{done} of {len(seeds)} seeds run{stopped}; {len(failures)} failing")
+    print(f"{done} of {counted(len(seeds), 'seed')} run{stopped}; {len(failures)} failing")
     for seed, valid, why in sorted(failures):
         print(f"seed {seed} ({valid}): {why}")
         print(f"  replay: {replay_command(argv, seed)}")

@@ -33,6 +33,7 @@ from typing import Any
 
 from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client
 from glomers.bench.report import escape as _esc
+from glomers.bench.words import counted
 
 #: The most client operations drawn (the first ones invoked); the page of a
 #: longer history would be too large for a browser to handle comfortably.
@@ -489,8 +490,9 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<title>{_esc(title)}</title>\n<link rel="icon" href="data:,">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{_esc(title)}</h1>\n"
-        f"<p>{len(pairs)} client operations by {len(processes)} processes, "
-        f"{len(steps)} nemesis steps, over {(hi - lo) / _NS_PER_S:.3f} s.</p>\n"
+        f"<p>{counted(len(pairs), 'client operation')} by "
+        f"{counted(len(processes), 'process', 'processes')}, "
+        f"{counted(len(steps), 'nemesis step')}, over {(hi - lo) / _NS_PER_S:.3f} s.</p>\n"
     ]
     if total > len(pairs):
         out.append(
@@ -544,7 +546,11 @@ def _heads_html(
     for i, process in enumerate(processes):
         node = nodes.get(process)
         count = len(client_columns[i])
-        tip = f"process {process}" + (f", node {node}" if node else "") + f": {count} operations"
+        tip = (
+            f"process {process}"
+            + (f", node {node}" if node else "")
+            + f": {counted(count, 'operation')}"
+        )
         out.append(
             f'<div class="h" style="left:{layout.left(i)}px;width:{layout.width}px" '
             f'title="{_esc(tip)}">{_esc(str(process))}<small>{_esc(node or "")}</small></div>\n'
