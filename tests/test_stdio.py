@@ -291,3 +291,13 @@ def test_the_default_loop_is_asyncios(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GLOMERS_LOOP", "fast")
     with pytest.raises(ValueError, match="GLOMERS_LOOP"):
         new_loop_factory("auto")
+
+
+def test_the_readmes_session_by_hand_is_what_the_echo_node_answers() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("$ python -m glomers.examples.echo\n", readme.index("## The counter"))
+    session = readme[start : readme.index("```", start)].splitlines()[1:]
+    typed, shown = session[0::2], session[1::2]
+    done = run_node(["-m", "glomers.examples.echo"], "".join(x + "\n" for x in typed).encode())
+    assert done.returncode == 0
+    assert done.stdout.decode().splitlines() == shown
