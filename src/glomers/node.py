@@ -7,13 +7,20 @@ says what each request type does::
 
     from glomers import Node
 
-    node = Node()
+    def build():
+        node = Node()
 
-    @node.handler("echo")
-    def echo(req):
-        return {"type": "echo_ok", "echo": req.body["echo"]}
+        @node.handler("echo")
+        def echo(req):
+            return {"type": "echo_ok", "echo": req.body["echo"]}
 
-    node.run()
+        return node
+
+    if __name__ == "__main__":
+        build().run()
+
+(``build`` is what ``glomers test --sim`` imports and calls; ``run`` serves on
+stdin and stdout, and refuses to while the bench imports the file.)
 
 Handlers may be plain functions, which run inline as their request arrives, or
 ``async`` functions, each request of which gets its own task, so a slow handler
