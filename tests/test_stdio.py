@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
+import termios
 import textwrap
 import time
 from pathlib import Path
@@ -212,3 +215,89 @@ def test_node_answers_while_stdin_stays_open() -> None:
     finally:
         proc.stdin.close()
         assert proc.wait(timeout=20) == 0
+
+
+@pytest.mark.parametrize("loop", ["", *LOOPS])
+def test_stdin_from_dev_null_ends_at_once(loop: str) -> None:
+    env = {**os.environ, "GLOMERS_LOOP": loop}
+    done = subprocess.run(
+        [sys.executable, "-m", "glomers.examples.echo"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=20, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("loop", ["", *LOOPS])
+def test_stdout_to_dev_null_is_served(loop: str) -> None:
+    env = {**os.environ, "GLOMERS_LOOP": loop}
+    done = subprocess.run(
+        [sys.executable, "-m", "glomers.examples.echo"],
+        input=line(INIT, src="c0") + echo_lines(3),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=20, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("loop", ["", *LOOPS])
+@pytest.mark.parametrize("canonical", [True, False])
+def test_lines_pasted_into_a_terminal_all_get_replies(loop: str, canonical: bool) -> None:
+    """Several lines in one write to a terminal that is both stdin and stdout."""
+    master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[3] &= ~termios.ECHO  # only the node's output comes back
+    if not canonical:
+        attrs[3] &= ~termios.ICANON
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    env = {**os.environ, "GLOMERS_LOOP": loop}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "glomers.examples.echo"],
+        stdin=slave, stdout=slave, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    os.close(slave)
+    try:
+        # The terminal holds the lines until the node reads them.
+        os.write(master, line(INIT, src="c0") + echo_lines(10))
+        out = b""
+        deadline = time.monotonic() + 20
+        while out.count(b"echo_ok") < 10 and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                out += os.read(master, 1 << 16)
+        # A moment more, in case anything arrives twice.
+        ready, _, _ = select.select([master], [], [], 0.3)
+        if ready:
+            out += os.read(master, 1 << 16)
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+    echoed = sorted(json.loads(x)["body"]["echo"] for x in out.splitlines() if b"echo_ok" in x)
+    assert echoed == list(range(2, 12))
+
+
+def test_the_default_loop_is_asyncios(monkeypatch: pytest.MonkeyPatch) -> None:
+    from glomers._stdio import new_loop_factory
+
+    monkeypatch.delenv("GLOMERS_LOOP", raising=False)
+    assert new_loop_factory("auto") is None
+    monkeypatch.setenv("GLOMERS_LOOP", "uvloop")
+    factory = new_loop_factory("auto")
+    assert factory is not None
+    loop = factory()
+    assert type(loop).__module__.startswith("uvloop")
+    loop.close()
+    monkeypatch.setenv("GLOMERS_LOOP", "fast")
+    with pytest.raises(ValueError, match="GLOMERS_LOOP"):
+        new_loop_factory("auto")
+
+
+def test_the_readmes_session_by_hand_is_what_the_echo_node_answers() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("$ python -m glomers.examples.echo\n", readme.index("## The counter"))
+    session = readme[start : readme.index("```", start)].splitlines()[1:]
+    typed, shown = session[0::2], session[1::2]
+    done = run_node(["-m", "glomers.examples.echo"], "".join(x + "\n" for x in typed).encode())
+    assert done.returncode == 0
+    assert done.stdout.decode().splitlines() == shown

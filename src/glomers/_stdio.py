@@ -6,8 +6,13 @@ stdin is not read, so memory stays bounded. When stdin ends the node is closed,
 everything it produced is written out, and the process exits with status 0.
 
 Pipes, sockets and terminals go through asyncio's non-blocking pipe transports.
-Regular files (``node < requests.jsonl > replies.jsonl``) cannot, so they are read
-in a worker thread and written with plain blocking writes.
+Regular files (``node < requests.jsonl > replies.jsonl``) and devices the system
+cannot wait on (``/dev/null``) cannot, so they are read in a worker thread and
+written with plain blocking writes; so is output to a terminal.
+
+The loop is asyncio's own unless uvloop is asked for (``GLOMERS_LOOP=uvloop``):
+uvloop makes no consistent difference to speed (BENCHMARKS.md), and it has
+broken stdio before (``/dev/null``, terminals).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import selectors
 import stat
 import sys
 from collections.abc import Callable
@@ -29,9 +35,23 @@ log = logging.getLogger("glomers.node")
 _CHUNK = 1 << 16
 
 
-def _pollable(fd: int) -> bool:
+def _pollable(fd: int, events: int) -> bool:
+    """Whether the event loop can wait on ``fd``: pipes, sockets and terminals.
+
+    A character device may not be (``/dev/null`` is refused by epoll), so the
+    only certain test is to ask the system's selector.
+    """
     mode = os.fstat(fd).st_mode
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        return True
+    if not stat.S_ISCHR(mode):
+        return False
+    with selectors.DefaultSelector() as selector:
+        try:
+            selector.register(fd, events)
+        except (OSError, ValueError):
+            return False
+    return True
 
 
 class _LineSplitter:
@@ -113,20 +133,24 @@ async def serve_stdio(node: Node, stdin_fd: int = 0, stdout_fd: int = 1) -> None
     out_closed: asyncio.Future[None] = loop.create_future()
     splitter = _LineSplitter(node)
     out_transport: asyncio.WriteTransport | None = None
+    in_transport: asyncio.ReadTransport | None = None
     writer_protocol = _Writer(out_closed)
     # Duplicates, so that closing the transports leaves fds 0 and 1 themselves alone.
     in_file = os.fdopen(os.dup(stdin_fd), "rb", buffering=0)
     out_file = os.fdopen(os.dup(stdout_fd), "wb", buffering=0)
     write: Callable[[bytes], None]
     try:
-        if _pollable(out_file.fileno()):
+        # A terminal gets blocking writes: uvloop's write transport on a terminal
+        # also reads from it, taking input lines away from the reader.
+        out_fd = out_file.fileno()
+        if _pollable(out_fd, selectors.EVENT_WRITE) and not os.isatty(out_fd):
             out_transport, _ = await loop.connect_write_pipe(lambda: writer_protocol, out_file)
             write = out_transport.write
         else:
-            write = _BlockingWriter(out_file.fileno()).write
+            write = _BlockingWriter(out_fd).write
         node.attach(write)
 
-        if _pollable(in_file.fileno()):
+        if _pollable(in_file.fileno(), selectors.EVENT_READ):
             in_transport, _ = await loop.connect_read_pipe(
                 lambda: _Reader(splitter, ended), in_file
             )
@@ -141,6 +165,12 @@ async def serve_stdio(node: Node, stdin_fd: int = 0, stdout_fd: int = 1) -> None
             out_transport.close()  # writes out what is buffered, then closes
             await out_closed
     finally:
+        # Cancelled (Ctrl-C): the transports must let go of their descriptors
+        # before the files close, or the loop reads a closed descriptor.
+        if in_transport is not None:
+            in_transport.close()
+        if out_transport is not None and not out_closed.done():
+            out_transport.abort()
         for fd in (stdin_fd, stdout_fd):
             # The transports made the shared file descriptions non-blocking; a
             # shell that shares them would otherwise see EAGAIN after we exit.
@@ -164,16 +194,22 @@ async def _read_file(
 
 
 def new_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The event loop to run on: uvloop's when installed and not turned off."""
-    choice = os.environ.get("GLOMERS_LOOP", choice) if choice == "auto" else choice
+    """The event loop to run on: asyncio's own unless uvloop is asked for.
+
+    ``"auto"`` takes ``GLOMERS_LOOP`` from the environment, else asyncio's.
+    """
+    if choice == "auto":
+        choice = os.environ.get("GLOMERS_LOOP") or "asyncio"
+    if choice not in ("asyncio", "uvloop"):
+        raise ValueError(f"GLOMERS_LOOP must be 'asyncio' or 'uvloop', not {choice!r}")
     if choice == "asyncio":
         return None
     try:
         import uvloop
     except ImportError:
-        if choice == "uvloop":
-            raise RuntimeError("loop='uvloop' but uvloop is not installed") from None
-        return None
+        raise RuntimeError(
+            "uvloop was asked for but is not installed: pip install 'glomers[uvloop]'"
+        ) from None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
 

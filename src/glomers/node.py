@@ -7,13 +7,20 @@ says what each request type does::
 
     from glomers import Node
 
-    node = Node()
+    def build():
+        node = Node()
 
-    @node.handler("echo")
-    def echo(req):
-        return {"type": "echo_ok", "echo": req.body["echo"]}
+        @node.handler("echo")
+        def echo(req):
+            return {"type": "echo_ok", "echo": req.body["echo"]}
 
-    node.run()
+        return node
+
+    if __name__ == "__main__":
+        build().run()
+
+(``build`` is what ``glomers test --sim`` imports and calls; ``run`` serves on
+stdin and stdout, and refuses to while the bench imports the file.)
 
 Handlers may be plain functions, which run inline as their request arrives, or
 ``async`` functions, each request of which gets its own task, so a slow handler
@@ -60,6 +67,30 @@ _BACKLOG_LIMIT = 100_000
 
 #: How long ``Node.rpc`` waits for an answer unless told otherwise, in seconds.
 DEFAULT_RPC_TIMEOUT = 1.0
+
+
+#: Set while a host imports a module to take its node-building function from it
+#: (``glomers test --sim``): then ``Node.run`` must not take over stdin and stdout.
+_loading_builder: ContextVar[str | None] = ContextVar("glomers_loading_builder", default=None)
+
+
+class RunWhileLoading(RuntimeError):
+    """``Node.run()`` was called while a module was imported for its builder."""
+
+
+@contextmanager
+def loading_builder(what: str) -> Iterator[None]:
+    """While inside, ``Node.run()`` raises ``RunWhileLoading`` instead of serving.
+
+    A host that imports ``what`` (a file or module) only to call its builder
+    wraps the import in this, so a module that starts serving at import time
+    stops with an explanation instead of blocking on stdin.
+    """
+    token = _loading_builder.set(what)
+    try:
+        yield
+    finally:
+        _loading_builder.reset(token)
 
 
 class _Default(Enum):
@@ -375,10 +406,23 @@ class Node:
     def run(self, *, loop: str = "auto") -> None:
         """Serve on stdin/stdout until stdin ends, then exit.
 
-        ``loop`` is ``"auto"`` (uvloop when installed, else asyncio's own),
-        ``"uvloop"`` or ``"asyncio"``. The environment variable ``GLOMERS_LOOP``
-        overrides ``"auto"``.
+        ``loop`` is ``"auto"`` (the environment variable ``GLOMERS_LOOP`` if set,
+        else asyncio's own loop), ``"asyncio"`` or ``"uvloop"`` (opt-in; it needs
+        ``glomers[uvloop]``).
         """
+        loading = _loading_builder.get()
+        if loading is not None:
+            raise RunWhileLoading(
+                f"{loading} calls Node.run() when it is imported, so it cannot be loaded "
+                "to build nodes in the bench. Write it as a function that returns the node, "
+                "and serve only when run as a program:\n"
+                "    def build() -> Node:\n"
+                "        node = Node()\n"
+                "        ...  # handlers\n"
+                "        return node\n\n"
+                '    if __name__ == "__main__":\n'
+                "        build().run()"
+            )
         from glomers._stdio import run_stdio
 
         run_stdio(self, loop)

@@ -28,7 +28,19 @@ except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None  # type: ignore[assignment]
 
 if CHROMIUM is None or sync_playwright is None:
-    why = "needs Chromium and Playwright (pip install playwright; apt-get install chromium)"
+    missing = " and ".join(
+        name
+        for name, absent in [
+            ("chromium on PATH", CHROMIUM is None),
+            ("playwright", sync_playwright is None),
+        ]
+        if absent
+    )
+    why = (
+        f"browser tests need {missing}: to run them, apt-get install chromium and "
+        "pip install -e '.[test]' (playwright); GLOMERS_BROWSER_TESTS=required makes "
+        "their absence a failure instead of a skip"
+    )
     if os.environ.get("GLOMERS_BROWSER_TESTS") == "required":
         pytest.fail(why, pytrace=False)
     pytest.skip(why, allow_module_level=True)

@@ -627,3 +627,27 @@ def test_strict_makes_findings_beyond_maelstrom_decide(tmp_path: Path) -> None:
     assert (results["valid"], results["strict"], results["maelstrom_valid"]) == (False, True, True)
     assert results["flags"]["strict"] is True
     assert "--strict was on" in done.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run([PY, "-m", "glomers", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout == f"glomers {version('glomers')}\n"
+
+
+def test_skipped_browser_tests_say_how_to_enable_them(tmp_path: Path) -> None:
+    # A PATH with this Python and no Chromium.
+    env = {**os.environ, "PATH": str(Path(PY).parent)}
+    env.pop("GLOMERS_BROWSER_TESTS", None)
+    browser_tests = Path(__file__).resolve().parent / "test_browser.py"
+    done = subprocess.run(
+        [PY, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(browser_tests)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 5, done.stdout + done.stderr  # nothing ran: all skipped
+    assert "1 skipped" in done.stdout
+    assert "chromium on PATH" in done.stdout
+    assert "GLOMERS_BROWSER_TESTS=required" in done.stdout
+    assert "apt-get install chromium" in done.stdout

@@ -469,3 +469,33 @@ def test_a_checker_that_raises_makes_the_run_unknown(monkeypatch: pytest.MonkeyP
     assert outcome.exit_code == 2
     assert outcome.results["workload"] == {"valid": "unknown", "error": "ValueError: bad history"}
     assert outcome.results["stats"]["valid"] is True
+
+
+def test_journal_times_never_go_back_and_history_counts_from_the_main_phase() -> None:
+    """A node whose init takes time: the journal's times must not jump back when
+    the clients start; history times count from the main phase, as Maelstrom's,
+    and ``history_origin`` places that instant on the journal's scale."""
+    entries: list[tuple[float, dict[str, Any]]] = []
+
+    def journal(event: str, time: float, msg_id: int, message: dict[str, Any]) -> None:
+        entries.append((time, message))
+
+    def slow_init_echo() -> Node:
+        node = build_echo()
+
+        @node.on_init
+        async def warm_up() -> None:
+            await asyncio.sleep(0.5)
+
+        return node
+
+    outcome = run_simulation(options(workload="echo", time_limit=1.0), slow_init_echo, journal)
+    times = [t for t, _ in entries]
+    assert times == sorted(times)
+    inits = [t for t, m in entries if m["body"].get("type") == "init_ok"]
+    origin = outcome.results["history_origin"]
+    first_op = min(op.time for op in outcome.history)
+    assert inits and min(inits) >= 500_000_000 and origin >= max(inits)
+    assert 0 <= first_op < 10_000_000
+    first_request = min(t for t, m in entries if m["body"].get("type") == "echo")
+    assert first_request == origin + first_op

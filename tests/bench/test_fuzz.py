@@ -32,6 +32,8 @@ def test_fuzz_finds_the_textbook_counters_failures_and_replays_them(tmp_path: Pa
     assert "10 of 10 seeds run; 3 failing" in done.stdout
     for seed in (5, 8, 9):
         assert f"seed {seed} (False): workload invalid; missing" in done.stdout
+        # Each failing seed is told once, with its replay command.
+        assert (done.stdout + done.stderr).count(f"seed {seed} ") == 1
     line = next(x for x in done.stdout.splitlines() if x.strip().startswith("replay:"))
     command = line.split("replay:", 1)[1].split()
     assert command[:3] == ["glomers", "test", "--sim"]
@@ -55,19 +57,94 @@ def test_fuzz_refuses_a_non_python_node() -> None:
     assert "process mode" in done.stderr
 
 
-def test_ctrl_c_stops_fuzzing_with_what_was_found() -> None:
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces: the fields after it are fixed.
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("interrupts", [1, 2, 3])
+def test_ctrl_c_stops_fuzzing_with_what_was_found(interrupts: int) -> None:
     proc = subprocess.Popen(
         [PY, "-m", "glomers", "fuzz", *STANDARD, "--seeds", "100000", "--jobs", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(3)
-    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    ready = proc.stderr.readline()
+    assert ready.startswith("fuzzing 100000 seeds on 2 processes"), ready
+    deadline = time.monotonic() + 30
+    while len(workers := children(proc.pid)) < 2:
+        assert time.monotonic() < deadline, "the workers never started"
+        time.sleep(0.05)
+    # A terminal's Ctrl-C pressed again and again; `timeout -s INT` sends two at once.
+    for _ in range(interrupts):
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
     started = time.monotonic()
     out, err = proc.communicate(timeout=60)
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 10
     assert proc.returncode == 130, err
     assert "(interrupted)" in out
     assert "Traceback" not in err
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived glomers fuzz"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--seeds", "-3"], "--seeds must be at least 1"),
+        (["--sim"], "--sim is not taken"),
+        (["--store", "x"], "--store is not taken"),
+        (["--no-pages"], "--no-pages is not taken"),
+        (["--log-stderr"], "--log-stderr is not taken"),
+        (["--log-net-send"], "--log-net-send is not taken"),
+        (["--log-net-recv"], "--log-net-recv is not taken"),
+        (["--seed", "3", "--first-seed", "4"], "--seed and --first-seed both"),
+        (["extra"], "arguments for the node (extra)"),
+    ],
+)
+def test_fuzz_refuses_flags_it_would_ignore(flags: list[str], message: str) -> None:
+    done = fuzz("-w", "echo", "--time-limit", "1", *flags)
+    assert done.returncode == 254
+    assert done.stderr.startswith(f"glomers fuzz: {message}")
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_seed_is_the_first_seed() -> None:
+    naive = ["--bin", "glomers.examples.naive_counter:build"]
+    # Seed 5 of the standard run fails the textbook counter, seed 1 passes.
+    done = fuzz(*STANDARD, *naive, "--seed", "5", "--seeds", "1", "--jobs", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 of 1 seed run; 1 failing" in done.stdout
+    assert "seed 5 (False)" in done.stdout
+    assert "--seed 5" in done.stdout
+    done = fuzz(*STANDARD, *naive, "--seeds", "1", "--jobs", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_replay_command_drops_fuzz_only_flags() -> None:

@@ -10,6 +10,7 @@ import pytest
 from matplotlib.image import imread
 
 from glomers import counter
+from glomers.bench import plots
 from glomers.bench.checker import quantile
 from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op
@@ -256,3 +257,52 @@ def test_write_plots_draws_histories_with_nothing_to_show(
     ]  # fmt: skip
     for path in written:
         assert png_size(path) == (900, 400)
+
+
+def _lines_by_label(fig: Any) -> dict[str, Any]:
+    return {line.get_label(): line for ax in fig.axes for line in ax.get_lines()}
+
+
+ADDS_AND_READS = [
+    client(0, "invoke", "add", 0, 1),
+    client(0, "ok", "add", 10, 1),
+    client(1, "invoke", "read", 100),
+    client(1, "ok", "read", 105, 1),
+    client(0, "invoke", "add", 1200, 2),
+    client(0, "ok", "add", 1230, 2),
+    client(1, "invoke", "read", 1300),
+    client(1, "ok", "read", 1302, 3),
+]
+
+
+@pytest.mark.parametrize("draw", [plots._draw_latency_raw, plots._draw_rate])
+def test_adds_and_reads_are_drawn_in_distinct_colours(draw: Any) -> None:
+    fig = draw(ADDS_AND_READS, "g-counter", 1.5, 0.5, {})
+    lines = _lines_by_label(fig)
+    assert lines["add ok"].get_color() != lines["read ok"].get_color()
+
+
+def test_every_quantile_curve_has_its_own_colour_and_p99_shows_under_max() -> None:
+    fig = plots._draw_latency_quantiles(ADDS_AND_READS, "g-counter", 1.5, 0.5, {})
+    lines = _lines_by_label(fig)
+    colours = [line.get_color() for line in lines.values()]
+    assert len(lines) == 8 and len(set(colours)) == 8
+    for f in ("add", "read"):
+        p99, top = lines[f"{f} 0.99"], lines[f"{f} 1"]
+        # Few operations: the two curves coincide point for point...
+        assert [str(y) for y in p99.get_ydata()] == [str(y) for y in top.get_ydata()]
+        # ...so the maximum is thinner, dashed and on top, and the 0.99 line shows.
+        assert top.get_zorder() > p99.get_zorder()
+        assert top.get_linestyle() == "--" and p99.get_linestyle() == "-"
+        assert p99.get_linewidth() > 2 * top.get_linewidth()
+
+
+def test_a_plot_of_zero_latencies_says_why() -> None:
+    instant = [op for op in ADDS_AND_READS if op.type == "invoke"]
+    instant += [Op(op.process, "ok", op.f, op.value, time=op.time) for op in instant]
+    for draw in (plots._draw_latency_raw, plots._draw_latency_quantiles):
+        fig = draw(sorted(instant, key=lambda op: op.time), "g-counter", 1.5, 0.5, {})
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert plots.ZERO_LATENCY_NOTE in texts
+    fig = plots._draw_latency_raw(ADDS_AND_READS, "g-counter", 1.5, 0.5, {})
+    assert plots.ZERO_LATENCY_NOTE not in [t.get_text() for ax in fig.axes for t in ax.texts]

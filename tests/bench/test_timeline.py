@@ -392,3 +392,22 @@ def test_a_large_run_stays_manageable(tmp_path: Path) -> None:
     assert elapsed < 6
     heights = {int(e.px("height")) for e in page.having("tl")}
     assert max(heights) <= timeline._MAX_HEIGHT_PX + 100
+
+
+def test_a_busy_run_stays_a_few_screens_tall_and_fills_the_width(
+    tmp_path: Path, simulated: list[Op]
+) -> None:
+    page, _ = render(tmp_path, simulated)
+    (tl,) = page.having("tl")
+    seconds = max(o.time for o in simulated) / SECOND
+    assert tl.px("height") <= timeline._MAX_PX_PER_S * seconds + 500
+    # Three clients and the nemesis share a 1280-pixel window.
+    assert 1_000 <= tl.px("width") <= 1_280
+
+
+def test_no_box_shows_text_it_has_no_room_for(tmp_path: Path, simulated: list[Op]) -> None:
+    page, _ = render(tmp_path, simulated)
+    thin = [b for b in page.boxes if b.px("height") < timeline._LINE_PX]
+    assert thin, "a busy run has boxes thinner than a line"
+    assert all(b.text == "" and b.attrs["title"] for b in thin)
+    assert all(b.text for b in page.boxes if b.px("height") >= timeline._LINE_PX)

@@ -32,6 +32,7 @@ from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
 from glomers.bench.store import RunStore
+from glomers.bench.words import counted
 from glomers.bench.workloads import WORKLOADS
 
 log = logging.getLogger("glomers.bench")
@@ -350,9 +351,9 @@ def _progress(opts: TestOptions) -> RunProgress:
 
 def _announce(kind: str, opts: TestOptions, nodes: str) -> None:
     log.info(
-        "%s %s: %d nodes, %gs, rate %g, concurrency %d, nemesis %s, seed %d; %s",
-        kind, opts.workload, len(opts.nodes), opts.time_limit, opts.rate, opts.concurrency,
-        ",".join(opts.nemesis) or "none", opts.seed, nodes,
+        "%s %s: %s, %gs, rate %g, concurrency %d, nemesis %s, seed %d; %s",
+        kind, opts.workload, counted(len(opts.nodes), "node"), opts.time_limit, opts.rate,
+        opts.concurrency, ",".join(opts.nemesis) or "none", opts.seed, nodes,
     )  # fmt: skip
 
 
@@ -373,6 +374,12 @@ COMMANDS = {
 }
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("glomers")
+
+
 def main(argv: list[str] | None = None) -> None:
     """The ``glomers`` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -381,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
             prog="glomers",
             description="Maelstrom-compatible testing of distributed-systems nodes.",
         )
+        top.add_argument("--version", action="version", version=f"glomers {_version()}")
         top.add_argument(
             "command",
             choices=list(COMMANDS),

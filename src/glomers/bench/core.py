@@ -159,12 +159,15 @@ class TestRun:
             name: random.Random(f"{opts.seed}:{name}")
             for name in ("net", "services", "generator", "schedule", "nemesis")
         }
+        #: The journal's time origin, fixed for the whole run so its times never go
+        #: back; history times count from the main phase, as Maelstrom's do
+        #: (``history_origin`` in the results says where that falls in the journal).
+        self.journal_t0 = clock.now()
         if journal is not None:
-            # Journal times, like history times, are nanoseconds since the main phase began.
             sink = journal
 
             def journal(event: str, time: float, msg_id: int, message: dict[str, Any]) -> None:
-                sink(event, round((time - self.t0) * 1e9), msg_id, message)
+                sink(event, round((time - self.journal_t0) * 1e9), msg_id, message)
 
         self.net = Network(
             clock,
@@ -252,10 +255,11 @@ class TestRun:
         await asyncio.gather(*(self._init(node) for node in self.hosts))
 
     async def _main_phase(self) -> None:
+        # History times count from here, as Maelstrom's do.
         self.t0 = self.clock.now()
         self._running = True
         self._phase("running", self.opts.time_limit)
-        end = self.t0 + self.opts.time_limit
+        end = self.clock.now() + self.opts.time_limit
         for i in range(self.opts.concurrency):
             self.threads.append(_Thread(i, self._open_client()))
             self._free.add(i)
@@ -494,5 +498,6 @@ class TestRun:
             results["error"] = error
             code = EXIT_ERROR
         results["seed"] = self.opts.seed
+        results["history_origin"] = round((self.t0 - self.journal_t0) * 1e9)
         results["flags"] = self.opts.flags
         return Outcome(results, self.history, code, error)

@@ -2,19 +2,23 @@
 
     glomers fuzz -w g-counter --seeds 1000 --nemesis partition,kill
 
-It takes every flag of ``glomers test`` (the runs are always in simulation
-mode) plus ``--seeds N`` (seeds 1..N, or ``--first-seed`` on) and ``--jobs``.
-Each seed that is not valid is printed with the exact command that replays it.
-Ctrl-C stops at once and reports what was found so far.
+It takes the flags of ``glomers test`` that shape a run (the runs are always in
+simulation mode; flags about one run's output are refused) plus ``--seeds N``
+(seeds 1..N, or from ``--first-seed``/``--seed`` on) and ``--jobs``. Each seed
+that is not valid is printed once, at the end, with the exact command that
+replays it. Ctrl-C, once or many times, stops at once and reports what was
+found so far.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing.process
 import os
 import shlex
 import signal
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -22,16 +26,65 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from glomers.bench.cli import build_options, test_parser
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.words import counted
+
+#: Flags of ``glomers test`` that mean nothing here: fuzz runs only in
+#: simulation, writes no run folders and shows nothing of a single run.
+_REFUSED = {
+    "sim": "--sim is not taken: glomers fuzz always runs in simulation mode",
+    "store": "--store is not taken: glomers fuzz writes no run folders",
+    "no_pages": "--no-pages is not taken: glomers fuzz writes no pages",
+    "log_stderr": "--log-stderr is not taken: glomers fuzz shows no node logs",
+    "log_net_send": "--log-net-send is not taken: glomers fuzz logs no messages",
+    "log_net_recv": "--log-net-recv is not taken: glomers fuzz logs no messages",
+}
 
 
 def fuzz_parser() -> argparse.ArgumentParser:
     parser = test_parser()
     parser.prog = "glomers fuzz"
     parser.description = "Run one simulated test per seed on every core and report failing seeds."
-    parser.add_argument("--seeds", type=int, default=100, help="how many seeds to run")
-    parser.add_argument("--first-seed", type=int, default=1, help="the first seed")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes at once")
+    for action in parser._actions:
+        if action.dest in _REFUSED:
+            # Kept only to be refused with a reason; absent from --help.
+            action.help = argparse.SUPPRESS
+            action.default = None
+        elif action.dest == "seed":
+            action.help = "the first seed (the same as --first-seed)"
+        elif action.dest == "args":
+            action.help = argparse.SUPPRESS
+    parser.add_argument("--seeds", type=int, default=100, help="how many seeds to run (>= 1)")
+    parser.add_argument("--first-seed", type=int, default=None, help="the first seed (default 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes at once (>= 1)"
+    )
     return parser
+
+
+class _Refused(Exception):
+    """A flag or value ``glomers fuzz`` does not take."""
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Refuse what fuzz would otherwise ignore; ``--seed`` becomes the first seed."""
+    for dest, why in _REFUSED.items():
+        if getattr(args, dest) is not None:
+            see = "" if dest == "sim" else " (replay a seed with glomers test to see one run)"
+            raise _Refused(why + see)
+    if args.args:
+        raise _Refused(
+            f"arguments for the node ({' '.join(args.args)}) are not taken: build the node "
+            "with them in the function --bin names"
+        )
+    if args.seeds < 1:
+        raise _Refused(f"--seeds must be at least 1, not {args.seeds}")
+    if args.jobs < 1:
+        raise _Refused(f"--jobs must be at least 1, not {args.jobs}")
+    if args.seed is not None and args.first_seed is not None and args.seed != args.first_seed:
+        raise _Refused("--seed and --first-seed both give the first seed: give one")
+    first = args.first_seed if args.first_seed is not None else args.seed
+    args.first_seed = 1 if first is None else first
+    args.seed = None
 
 
 def _quiet_worker() -> None:
@@ -84,6 +137,11 @@ def replay_command(argv: list[str], seed: int) -> str:
 
 def fuzz(argv: list[str]) -> int:
     args = fuzz_parser().parse_intermixed_args(argv)
+    try:
+        _check(args)
+    except _Refused as exc:
+        print(f"glomers fuzz: {exc}", file=sys.stderr)
+        return 254
     args.sim = True
     spec = args.bin or DEFAULT_BUILDERS[args.workload]
     try:
@@ -94,7 +152,11 @@ def fuzz(argv: list[str]) -> int:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     failures: list[tuple[int, Any, str]] = []
     done = 0
-    interrupted = False
+    # Ctrl-C only raises a flag that the loop below polls: an exception could
+    # land in the middle of the clean-up, and a second or third Ctrl-C (a
+    # terminal, `timeout -s INT`) would then leave the workers running.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     plain = not sys.stderr.isatty() or bool(os.environ.get("CI"))
     progress = Progress(
         TextColumn("fuzz"),
@@ -104,7 +166,7 @@ def fuzz(argv: list[str]) -> int:
         TimeElapsedColumn(),
         disable=plain,
     )
-    pool = ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=_quiet_worker)
+    pool = ProcessPoolExecutor(max_workers=args.jobs, initializer=_quiet_worker)
     try:
         with progress:
             task = progress.add_task("fuzz", total=len(seeds), bad=0)
@@ -112,32 +174,49 @@ def fuzz(argv: list[str]) -> int:
             queue = iter(seeds)
             for seed in queue:
                 pending.add(pool.submit(run_one, args, spec, seed))
-                if len(pending) >= 4 * max(1, args.jobs):
+                if len(pending) >= 4 * args.jobs:
                     break
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if plain:
+                jobs = counted(args.jobs, "process", "processes")
+                print(f"fuzzing {counted(len(seeds), 'seed')} on {jobs}", file=sys.stderr)
+            while pending and not stop.is_set():
+                finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     seed, valid, why = fut.result()
                     done += 1
                     if valid is not True:
                         failures.append((seed, valid, why))
-                        print(f"seed {seed}: valid={valid}: {why}", file=sys.stderr)
                     progress.update(task, advance=1, bad=len(failures))
                     if plain and done % 50 == 0:
-                        line = f"{done}/{len(seeds)} seeds, {len(failures)} failing"
+                        line = f"{done}/{counted(len(seeds), 'seed')}, {len(failures)} failing"
                         print(line, file=sys.stderr)
                     next_seed = next(queue, None)
                     if next_seed is not None:
                         pending.add(pool.submit(run_one, args, spec, next_seed))
-    except KeyboardInterrupt:
-        interrupted = True
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
+        if stop.is_set() or sys.exc_info()[0] is not None:
+            _stop_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGINT, previous)
+    interrupted = stop.is_set()
     stopped = " (interrupted)" if interrupted else ""
-    print(f"{done} of {len(seeds)} seeds run{stopped}; {len(failures)} failing")
+    print(f"{done} of {counted(len(seeds), 'seed')} run{stopped}; {len(failures)} failing")
     for seed, valid, why in sorted(failures):
         print(f"seed {seed} ({valid}): {why}")
         print(f"  replay: {replay_command(argv, seed)}")
     if interrupted:
         return 130
     return 1 if failures else 0
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's workers now, in the middle of their runs."""
+    # The executor has no public way to do this before Python 3.14.
+    workers: dict[int, multiprocessing.process.BaseProcess] = getattr(pool, "_processes", {})
+    for process in list(workers.values()):
+        process.terminate()
+    for process in list(workers.values()):
+        process.join(2)
+        if process.is_alive():
+            process.kill()
+            process.join()

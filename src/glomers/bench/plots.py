@@ -36,6 +36,13 @@ Choices that differ from Jepsen, and why:
   1 ms if there is none). The y axis labels that level "0" and marks it with a
   dotted line; the decade above it is empty by construction, so it reads as a
   break in the axis.
+- **Colours by ``f``.** Jepsen colours by completion type (or quantile) and
+  tells ``f``s apart by marker alone; here the second ``f`` gets a darker shade
+  of the same colour and the third a paler one, so adds and reads differ at a
+  glance. The maximum is a thin dashed line over a thick 0.99 line, since the
+  two coincide in buckets of fewer than 100 operations.
+- **All zeros.** When every latency is 0 (simulation with ``--latency 0``),
+  the latency plots say so in words.
 - **Gaps.** A quantile curve is broken where a bucket has no operations
   (during a recovery period, say) rather than joined across it.
 - **Empty plots.** Jepsen writes no file when a plot has no points; here
@@ -64,7 +71,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from glomers.bench.checker import Outcome, quantile, read_lag_points
 from glomers.bench.history import Op, fault_periods, is_client, pairs
@@ -102,6 +109,12 @@ COUNTER_WORKLOADS = frozenset({"g-counter", "pn-counter"})
 MAX_BUCKETS = 40
 #: ...but none narrower than this many seconds.
 MIN_BUCKET_SECONDS = 0.1
+
+#: Written on a latency plot whose every latency is 0, which is no fault of the plot.
+ZERO_LATENCY_NOTE = (
+    "every latency is 0 ms: in simulation (--sim) with --latency 0, no time passes\n"
+    "between a request and its reply; --latency gives messages a delay"
+)
 
 WIDTH_PX = 900
 HEIGHT_PX = 400
@@ -308,6 +321,28 @@ def _markers(fs: Iterable[str]) -> dict[str, str]:
     return {f: _MARKERS[i % len(_MARKERS)] for i, f in enumerate(sorted(set(fs)))}
 
 
+def series_color(color: str, f_index: int) -> str:
+    """``color`` (an outcome's or a quantile's) as the ``f_index``-th ``f`` of a plot
+    draws it: as it is for the first, darker for the second, paler for the third.
+
+    Jepsen tells ``f``s apart by marker shape alone; with adds and reads in one
+    colour, the two clouds of a counter run read as one.
+    """
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = to_rgb(color)
+    kind = f_index % 3
+    if kind == 1:
+        rgb = tuple(0.5 * c for c in rgb)  # type: ignore[assignment]
+    elif kind == 2:
+        rgb = tuple(0.5 + 0.5 * c for c in rgb)  # type: ignore[assignment]
+    return to_hex(rgb)
+
+
+def _f_indexes(fs: Iterable[str]) -> dict[str, int]:
+    return {f: i for i, f in enumerate(sorted(set(fs)))}
+
+
 def _time_axis(ax: Axes, duration: float, label: bool = True) -> None:
     ax.set_xlim(0, duration * 1.01 if duration > 0 else 1.0)
     if label:
@@ -330,6 +365,7 @@ def _log_latency_axis(ax: Axes, latencies: Sequence[float], floor: float) -> Non
     ax.axhline(floor, color="grey", linestyle=":", linewidth=0.8, zorder=1)
     if not any(y > 0 for y in latencies):
         # Nothing but zeros: any other number on the axis would be made up.
+        ax.text(0.5, 0.3, ZERO_LATENCY_NOTE, transform=ax.transAxes, ha="center", color="grey")
         ax.set_ylim(floor / 10, floor * 10)
         ax.yaxis.set_major_locator(FixedLocator([floor]))
         ax.yaxis.set_minor_locator(NullLocator())
@@ -454,6 +490,7 @@ def _draw_latency_raw(
     latencies = [y for points in series.values() for _, y in points]
     floor = latency_floor(latencies)
     markers = _markers(f for f, _ in series)
+    shades = _f_indexes(f for f, _ in series)
     handles: list[Artist] = []
     # Jepsen draws the series with fewer points on top, so rare failures show.
     by_size = sorted(series, key=lambda key: -len(series[key]))
@@ -468,7 +505,7 @@ def _draw_latency_raw(
             markersize=3,
             markerfacecolor="none",
             markeredgewidth=0.7,
-            color=TYPE_COLORS[outcome],
+            color=series_color(TYPE_COLORS[outcome], shades[f]),
             label=f"{f} {outcome}",
             zorder=2 + by_size.index(key) / len(series),
         )
@@ -509,6 +546,7 @@ def _draw_latency_quantiles(
     latencies = [y for by_q in series.values() for points in by_q.values() for _, y in points]
     floor = latency_floor(latencies)
     markers = _markers(series)
+    shades = _f_indexes(series)
     handles: list[Artist] = []
     for f, by_q in series.items():
         for q, points in by_q.items():
@@ -519,9 +557,9 @@ def _draw_latency_quantiles(
                 marker=markers[f],
                 markersize=3.5,
                 markerfacecolor="none",
-                linewidth=1,
-                color=QUANTILE_COLORS.get(q, "grey"),
+                color=series_color(QUANTILE_COLORS.get(q, "grey"), shades[f]),
                 label=f"{f} {q:g}",
+                **quantile_style(q),
             )
             handles.append(line)
     if series:
@@ -530,6 +568,17 @@ def _draw_latency_quantiles(
         ax.set_ylabel("Latency (ms)")
         _no_data(ax, "no completed client operations")
     return _finish(fig, [ax], spans, handles)
+
+
+def quantile_style(q: float) -> dict[str, Any]:
+    """How the ``q`` curve is drawn. With fewer than 100 operations in a bucket the
+    0.99 quantile is the maximum: the maximum is then a thin dashed line over a
+    thick 0.99 line, so that both show."""
+    if q == 1.0:
+        return {"linewidth": 0.9, "linestyle": (0, (4, 3)), "zorder": 3}
+    if q == 0.99:
+        return {"linewidth": 2.2, "linestyle": "-", "zorder": 2}
+    return {"linewidth": 1.0, "linestyle": "-", "zorder": 2}
 
 
 def _draw_rate(
@@ -545,6 +594,7 @@ def _draw_rate(
     ax.set_ylabel("Throughput (ops/s)")
     series = rates(history, width)
     markers = _markers(f for f, _ in series)
+    shades = _f_indexes(f for f, _ in series)
     handles: list[Artist] = []
     for (f, outcome), points in series.items():
         (line,) = ax.plot(
@@ -554,7 +604,7 @@ def _draw_rate(
             markersize=3.5,
             markerfacecolor="none",
             linewidth=1,
-            color=TYPE_COLORS[outcome],
+            color=series_color(TYPE_COLORS[outcome], shades[f]),
             label=f"{f} {outcome}",
         )
         handles.append(line)

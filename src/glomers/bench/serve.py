@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from glomers.bench.report import verdict_class
+from glomers.bench.words import counted
 
 #: Files whose type the standard table does not know.
 _TYPES = {".jsonl": "text/plain", ".log": "text/plain", ".json": "application/json"}
@@ -105,7 +106,7 @@ tr.valid {{ background: #eef8f0; }} tr.invalid {{ background: #fdecee; }}
 tr.unknown {{ background: #fff5e6; }}
 </style></head><body>
 <h1>glomers runs</h1>
-<p>Store: <code>{html.escape(str(store))}</code>, {len(runs)} runs, newest first.</p>
+<p>Store: <code>{html.escape(str(store))}</code>, {counted(len(runs), "run")}, newest first.</p>
 <table id="runs"><thead><tr><th>run</th><th>workload</th><th>verdict</th>
 <th>operations</th><th>seed</th></tr></thead>
 <tbody>

@@ -27,7 +27,7 @@ from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
 from glomers.bench.inproc import InProcessHost, PausableLoop
 from glomers.bench.net import Journal, Network
 from glomers.bench.process import NodeFault
-from glomers.node import Node
+from glomers.node import Node, RunWhileLoading, loading_builder
 
 #: What ``--sim`` runs without ``--bin``, per workload.
 DEFAULT_BUILDERS = {
@@ -81,10 +81,17 @@ def load_builder(spec: str) -> Callable[[], Node]:
         if module_spec is None or module_spec.loader is None:
             raise NotSimulable(f"--bin {target}: cannot be loaded as Python.")
         module: Any = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        try:
+            with loading_builder(target):
+                module_spec.loader.exec_module(module)
+        except RunWhileLoading as exc:
+            raise NotSimulable(f"--bin {target}: {exc}") from None
     else:
         try:
-            module = importlib.import_module(target)
+            with loading_builder(target):
+                module = importlib.import_module(target)
+        except RunWhileLoading as exc:
+            raise NotSimulable(f"--bin {spec}: {exc}") from None
         except ImportError as exc:
             raise NotSimulable(
                 f"--bin {spec}: {exc}. With --sim, --bin is a Python file or module:function "

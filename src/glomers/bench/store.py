@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -39,8 +41,7 @@ class RunStore:
     def __init__(self, root: Path, workload: str, stamp: str | None = None) -> None:
         self.root = root
         stamp = stamp or datetime.datetime.now().strftime("%Y%m%dT%H%M%S.%f")[:-3]
-        self.dir = root / workload / stamp
-        self.dir.mkdir(parents=True, exist_ok=False)
+        self.dir = _new_dir(root / workload, stamp)
         self.node_logs = self.dir / "node-logs"
         self.node_logs.mkdir()
         self._journal: IO[bytes] | None = None
@@ -93,11 +94,30 @@ class RunStore:
     def _link(self, link: Path) -> None:
         # Relative, so the store can be moved or copied whole.
         target = os.path.relpath(self.dir, link.parent)
-        tmp = link.with_name(f".{link.name}.tmp")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        # A name no concurrent run uses, so two runs never race on the same
+        # temporary link; the rename then swaps ``latest`` atomically.
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
         tmp.symlink_to(target)
-        tmp.replace(link)
+        try:
+            tmp.replace(link)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+
+
+def _new_dir(parent: Path, stamp: str) -> Path:
+    """A fresh folder named ``stamp``, or ``stamp-2``, ``stamp-3``... when runs
+    started in the same millisecond already took the name."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        path = parent / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise AssertionError("unreachable")
 
 
 def read_history(path: Path) -> list[Op]:

@@ -11,10 +11,13 @@ columns. Hovering a box shows everything the history says about it.
 
 Unlike Jepsen's, which stacks events in history order, time runs downwards on
 a linear scale, so concurrency and latencies can be seen as they were; the
-scale gives a typical operation one line of text. Two distortions keep the
-page readable: a box shorter than a line of text is stretched to one line when
-nothing follows it in its column, and a stretch of time with nothing in flight
-is shrunk to a fixed, marked break.
+scale gives a typical operation one line of text, but never more than 150
+pixels to a second, so that a long busy run stays a few screens tall (its
+boxes are then thin, without text, and show their details on hover). Two
+distortions keep the page readable: a box shorter than a line of text is
+stretched to one line when nothing follows it in its column, and a stretch of
+time with nothing in flight is shrunk to a fixed, marked break. The columns
+share the width of a common window.
 
 The page is a single static file: inline CSS, no script, nothing fetched.
 """
@@ -33,6 +36,7 @@ from typing import Any
 
 from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client
 from glomers.bench.report import escape as _esc
+from glomers.bench.words import counted
 
 #: The most client operations drawn (the first ones invoked); the page of a
 #: longer history would be too large for a browser to handle comfortably.
@@ -46,6 +50,15 @@ _HEAD_PX = 32
 _LANE_PX = 7  # one fault period bar in the nemesis column
 _MIN_HEIGHT_PX = 300
 _MAX_HEIGHT_PX = 150_000
+# At most this many pixels per second of busy time: a line per operation would
+# make a 30-second run at rate 100 over 13,000 pixels tall. Denser runs draw
+# thinner boxes, without text, whose details show on hover.
+_MAX_PX_PER_S = 150
+# The columns share a window this wide (less the gutter and the fault bars)...
+_PAGE_PX = 1260
+# ... each between these widths; more columns than fit scroll sideways.
+_MIN_COLUMN_PX = 64
+_MAX_COLUMN_PX = 320
 _IDLE_PX = 150  # idle stretches taller than this are shrunk ...
 _BREAK_PX = 36  # ... to this
 _TICK_PX = 80  # at least this far between time ticks
@@ -326,6 +339,7 @@ def _axis(lo: int, hi: int, columns: Sequence[Sequence[_Box]]) -> _Axis:
     ]
     span = hi - lo
     scale = _LINE_PX / statistics.median(gaps) if gaps else _MIN_HEIGHT_PX / span
+    scale = min(scale, _MAX_PX_PER_S / _NS_PER_S)
     busy = _busy((b.start, hi if b.end is None else b.end) for col in columns for b in col)
     axis = _layout(lo, hi, busy, scale)
     # Shrinking the scale can turn breaks back into linear stretches, hence a few rounds.
@@ -391,10 +405,13 @@ def _boxes_html(
             height = max(height, min(_LINE_PX, next_top - top - 1))
         height = max(height, _MIN_BOX_PX)
         anchor = f'id="i{box.anchor}" ' if box.anchor >= 0 else ""
+        # Text in a box shorter than a line would be cut in half and run into
+        # its neighbours: such a box shows its details on hover only.
+        label = _esc(box.label) if height >= _LINE_PX else ""
         out.append(
             f'<div {anchor}class="o {box.kind}" '
             f'style="{width}top:{top}px;height:{height}px" '
-            f'title="{_esc(box.title)}">{_esc(box.label)}</div>\n'
+            f'title="{_esc(box.title)}">{label}</div>\n'
         )
 
 
@@ -424,12 +441,10 @@ def _period_title(p: FaultPeriod) -> str:
     return "\n".join(lines)
 
 
-def _column_width(count: int) -> int:
-    if count <= 12:
-        return 110
-    if count <= 40:
-        return 84
-    return 64
+def _column_width(count: int, lanes: int) -> int:
+    """Columns that share the width of a window between ``count`` of them."""
+    room = _PAGE_PX - _GUTTER_PX - lanes * _LANE_PX - 8
+    return max(_MIN_COLUMN_PX, min(_MAX_COLUMN_PX, room // max(1, count)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,15 +497,17 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
     hi = max(lo + 1, max(times, default=0))
     axis = _axis(lo, hi, [*client_columns, steps])
     lanes = _lanes(periods, hi)
-    layout = _Layout(len(processes), _column_width(len(processes) + 1), max(lanes, default=-1) + 1)
+    lane_count = max(lanes, default=-1) + 1
+    layout = _Layout(len(processes), _column_width(len(processes) + 1, lane_count), lane_count)
 
     out: list[str] = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<title>{_esc(title)}</title>\n<link rel="icon" href="data:,">\n'
         f"<style>{_STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{_esc(title)}</h1>\n"
-        f"<p>{len(pairs)} client operations by {len(processes)} processes, "
-        f"{len(steps)} nemesis steps, over {(hi - lo) / _NS_PER_S:.3f} s.</p>\n"
+        f"<p>{counted(len(pairs), 'client operation')} by "
+        f"{counted(len(processes), 'process', 'processes')}, "
+        f"{counted(len(steps), 'nemesis step')}, over {(hi - lo) / _NS_PER_S:.3f} s.</p>\n"
     ]
     if total > len(pairs):
         out.append(
@@ -501,7 +518,8 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
         f'<p class="legend">{_LEGEND}</p>\n'
         '<p class="note">Time runs downwards. Each box spans an operation from its invocation '
         "to its completion; hover it for the details. Boxes shorter than a line of text are "
-        "stretched to one line where there is room, and stretches of time with nothing in "
+        "stretched to one line where there is room (else they show no text), at most "
+        f"{_MAX_PX_PER_S} pixels stand for a second, and stretches of time with nothing in "
         "flight are shortened to a marked break. Faults are shaded across the columns of the "
         "clients they affect, and drawn as bars beside the nemesis steps.</p>\n</header>\n"
     )
@@ -544,7 +562,11 @@ def _heads_html(
     for i, process in enumerate(processes):
         node = nodes.get(process)
         count = len(client_columns[i])
-        tip = f"process {process}" + (f", node {node}" if node else "") + f": {count} operations"
+        tip = (
+            f"process {process}"
+            + (f", node {node}" if node else "")
+            + f": {counted(count, 'operation')}"
+        )
         out.append(
             f'<div class="h" style="left:{layout.left(i)}px;width:{layout.width}px" '
             f'title="{_esc(tip)}">{_esc(str(process))}<small>{_esc(node or "")}</small></div>\n'

@@ -1,0 +1,186 @@
+"""Fidelity: glomers' verdicts and figures against a real Maelstrom's, row by row.
+
+Each row is one node program and one set of flags, run with ``glomers compare``
+over several seeds; the table in docs/fidelity.md is this script's output::
+
+    MAELSTROM=../shared/maelstrom/maelstrom python benchmarks/fidelity.py --seeds 10 --jobs 2
+
+Runs are kept under ``--workdir`` (one folder per row), so an interrupted
+measurement continues with ``--resume``, and ``--table-only`` rebuilds the table
+from the JSON the comparisons wrote. Every row's node runs as the same
+executable under both benches: a two-line shell wrapper written into the
+working folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from glomers.bench.checker import value_summary
+
+ROOT = Path(__file__).resolve().parent.parent
+STANDARD = "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: what runs, with which flags, and what it should give."""
+
+    name: str
+    node: str  # python arguments: "-m module" or a file under the repository
+    flags: str
+    expect: str | None  # "valid", "invalid", or None when the bug shows on some seeds only
+    about: str
+
+
+ROWS = (
+    Row("echo", "-m glomers.examples.echo", "-w echo --node-count 1 --time-limit 10", "valid",
+        "the project's echo node, challenge 1's flags"),
+    Row("g-counter", "-m glomers.counter", STANDARD, "valid",
+        "the project's counter, challenge 4's flags"),
+    Row("textbook", "-m glomers.examples.naive_counter", STANDARD, None,
+        "the textbook counter (stale seq-kv reads at the end)"),
+    Row("lost-update", "tests/nodes/lost_update_counter.py", STANDARD, "invalid",
+        "broken: concurrent adds overwrite each other"),
+    Row("stale-read", "tests/nodes/stale_read_counter.py", STANDARD, "invalid",
+        "broken: reads only the adds it handled itself"),
+    Row("double-count", "tests/nodes/double_count_counter.py", f"{STANDARD} --latency 10",
+        "invalid", "broken: retries an add without checking the first attempt"),
+    Row("pn-counter", "-m glomers.counter --pn", STANDARD.replace("g-counter", "pn-counter"),
+        "valid", "the project's counter, pn-counter workload"),
+    Row("exp-latency", "-m glomers.counter",
+        f"{STANDARD} --latency 100 --latency-dist exponential", "valid",
+        "the project's counter, exponential latency of mean 100 ms"),
+)  # fmt: skip
+
+
+def wrapper(workdir: Path, row: Row) -> Path:
+    """An executable that starts the row's node with this interpreter."""
+    path = workdir / "bin" / row.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    words = [sys.executable, *shlex.split(row.node)]
+    if not row.node.startswith("-m"):
+        words[1] = str(ROOT / words[1])
+    path.write_text(f'#!/bin/sh\nexec {shlex.join(words)} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def measure(row: Row, args: argparse.Namespace) -> None:
+    folder = args.workdir / row.name
+    argv = [
+        sys.executable, "-m", "glomers.bench.cli", "compare", *shlex.split(row.flags),
+        "--bin", str(wrapper(args.workdir, row)), "--seeds", str(args.seeds),
+        "--seed", str(args.seed), "--jobs", str(args.jobs), "--keep", str(folder),
+        "--json", str(args.workdir / f"{row.name}.json"),
+    ]  # fmt: skip
+    if args.resume:
+        argv.append("--resume")
+    print(f"== {row.name}: {shlex.join(argv[3:])}", file=sys.stderr, flush=True)
+    subprocess.run(argv, check=False)
+
+
+def _figure(run: dict[str, Any], name: str) -> float | None:
+    value = run["figures"].get(name)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _median(report: dict[str, Any], bench: str, name: str) -> float | None:
+    """The median over seeds, as ``glomers compare`` summarises them."""
+    values = [v for r in report["runs"] if (v := _figure(r[bench], name)) is not None]
+    median: float | None = value_summary(values)["median"]
+    return median
+
+
+def _ratio(report: dict[str, Any], name: str) -> str:
+    """glomers / Maelstrom of the medians over seeds of one figure."""
+    ours, theirs = _median(report, "glomers", name), _median(report, "maelstrom", name)
+    if ours is None or theirs is None or theirs == 0:
+        return "—"
+    return f"{ours / theirs:.3f}"
+
+
+def _verdicts(report: dict[str, Any], bench: str) -> str:
+    counts: dict[str, int] = {}
+    for run in report["runs"]:
+        verdict = str(run[bench]["figures"]["verdict"])
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return ", ".join(f"{v} {k}/{len(report['runs'])}" for v, k in sorted(counts.items()))
+
+
+def _failure_rate(report: dict[str, Any], bench: str) -> str:
+    part = report["summary"]["agreement"].get(bench)
+    if part is None:
+        n = len(report["runs"])
+        fails = sum(r[bench]["figures"]["verdict"] != "valid" for r in report["runs"])
+        return f"{fails}/{n}"
+    lo, hi = part["ci95"]
+    return f"{part['failures']}/{len(report['runs'])} [{lo:.2f}, {hi:.2f}]"
+
+
+def _latency_rows(report: dict[str, Any]) -> list[str]:
+    names = sorted(
+        {n for r in report["runs"] for n in r["glomers"]["figures"] if n.endswith("median ms")}
+    )
+    return [f"{n.split()[1]} {_ratio(report, n)}" for n in names]
+
+
+def table(args: argparse.Namespace) -> str:
+    head = (
+        "| row | glomers verdicts | Maelstrom verdicts | expected | agreement "
+        "| failures glomers [95% CI] | failures Maelstrom [95% CI] "
+        "| msgs/op servers | msgs/op all | ok fraction | latency median |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    lines = []
+    for row in ROWS:
+        path = args.workdir / f"{row.name}.json"
+        if not path.exists():
+            continue
+        report = json.loads(path.read_text())
+        agreement = report["summary"]["agreement"]
+        how = ("agree" if agreement["agree"] else "DISAGREE") + f": {agreement['how']}"
+        lines.append(
+            f"| {row.name} | {_verdicts(report, 'glomers')} | {_verdicts(report, 'maelstrom')} "
+            f"| {row.expect or 'varies'} | {how} | {_failure_rate(report, 'glomers')} "
+            f"| {_failure_rate(report, 'maelstrom')} "
+            f"| {_ratio(report, 'net msgs_per_op servers')} "
+            f"| {_ratio(report, 'net msgs_per_op all')} "
+            f"| {_ratio(report, 'availability ok_fraction')} "
+            f"| {', '.join(_latency_rows(report))} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per row")
+    parser.add_argument("--seed", type=int, default=1, help="glomers' first seed")
+    parser.add_argument("--jobs", type=int, choices=(1, 2), default=1)
+    parser.add_argument("--workdir", type=Path, default=Path("fidelity-runs"))
+    parser.add_argument("--rows", help="comma-separated row names (default: all)")
+    parser.add_argument("--resume", action="store_true", help="continue an earlier measurement")
+    parser.add_argument("--table-only", action="store_true", help="only print the table")
+    args = parser.parse_args()
+    args.workdir = args.workdir.resolve()
+    chosen = set(args.rows.split(",")) if args.rows else {row.name for row in ROWS}
+    unknown = chosen - {row.name for row in ROWS}
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    if not args.table_only:
+        for row in ROWS:
+            if row.name in chosen:
+                measure(row, args)
+    print("ratios are glomers / Maelstrom of the medians over seeds\n")
+    print(table(args), end="")
+
+
+if __name__ == "__main__":
+    main()

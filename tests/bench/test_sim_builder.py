@@ -1,0 +1,111 @@
+"""Loading a node's builder for ``--sim`` and ``glomers fuzz``, and the README's node."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glomers.bench.sim import NotSimulable, load_builder
+from glomers.node import Node, RunWhileLoading, loading_builder
+
+PY = sys.executable
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+# What a node file looked like before: it serves as soon as it is imported.
+SERVES_AT_IMPORT = """\
+from glomers import Node
+
+node = Node()
+
+
+@node.handler("echo")
+def echo(req):
+    return {"type": "echo_ok", "echo": req.body["echo"]}
+
+
+node.run()
+"""
+
+
+def readme_node() -> str:
+    text = README.read_text()
+    start = text.index("```python\n", text.index("## A node in a few lines")) + len("```python\n")
+    return text[start : text.index("```\n", start)]
+
+
+def glomers(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PY, "-m", "glomers", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_run_refuses_while_a_builder_loads() -> None:
+    with loading_builder("x.py"), pytest.raises(RunWhileLoading, match="def build"):
+        Node().run()
+
+
+def test_a_file_that_serves_at_import_is_refused_with_the_way_to_write_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "node.py"
+    path.write_text(SERVES_AT_IMPORT)
+    with pytest.raises(NotSimulable) as caught:
+        load_builder(str(path))
+    message = str(caught.value)
+    assert "Node.run()" in message and 'if __name__ == "__main__":' in message
+
+
+def test_a_module_that_serves_at_import_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "serving_at_import.py").write_text(SERVES_AT_IMPORT)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(NotSimulable, match="def build"):
+        load_builder("serving_at_import:build")
+    assert "serving_at_import" not in sys.modules
+
+
+@pytest.mark.parametrize("command", [["test", "--sim"], ["fuzz", "--seeds", "2", "--jobs", "1"]])
+def test_sim_and_fuzz_stop_on_a_node_that_serves_at_import(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = tmp_path / "node.py"
+    path.write_text(SERVES_AT_IMPORT)
+    store = ["--store", str(tmp_path / "store")] if command[0] == "test" else []
+    done = glomers(*command, "-w", "echo", "--bin", str(path), *store, timeout=60)
+    assert done.returncode == 254, done.stderr
+    assert "build().run()" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_readmes_node_passes_in_simulation(tmp_path: Path) -> None:
+    path = tmp_path / "counter.py"
+    path.write_text(readme_node())
+    store = str(tmp_path / "store")
+    done = glomers("test", "--sim", "-w", "g-counter", "--bin", str(path), "--time-limit", "5",
+                   "--nemesis", "partition", "--store", store, "--no-pages")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_readmes_node_passes_as_a_program(tmp_path: Path) -> None:
+    path = tmp_path / "counter.py"
+    path.write_text(readme_node())
+    path.chmod(0o755)
+    store = str(tmp_path / "store")
+    # The file's first line finds python3 on PATH: this environment's.
+    env_path = f"{Path(PY).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    done = subprocess.run(
+        [PY, "-m", "glomers", "test", "-w", "g-counter", "--bin", str(path), "--time-limit", "2",
+         "--recovery-time", "1", "--store", store, "--no-pages"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PATH": env_path},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
