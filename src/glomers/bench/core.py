@@ -1,16 +1,22 @@
 """A test run, start to finish: Maelstrom's core loop.
 
 ``TestRun`` sets up the services and the nodes (each answers ``init``), runs the
-workload's clients and the nemesis for ``time_limit`` seconds, heals every
-fault, waits ``recovery_time`` seconds, has every worker perform the workload's
-final operation, tears the nodes down and checks the history.
+workload's clients and the nemesis for ``time_limit`` seconds and, for
+workloads with a final phase, performs the nemesis's final operations (heal,
+resume, restart), waits ``recovery_time`` seconds and has every worker perform
+the workload's final operation; then it tears the nodes down and checks the
+history.
 
 Clients follow Jepsen's scheduling: ``concurrency`` worker threads, thread i
-bound to node i mod N, each with at most one operation in flight; operations are
-staggered over the whole test so that about ``rate`` are issued per second (each
-gap uniform in [0, 2 / rate] seconds, later if no thread is free). An operation
-that ends ``info`` costs its thread its process: the thread continues as a new
-process (process + concurrency) with a new client.
+bound to node i mod N, each with at most one operation in flight; each next
+operation goes to the first free thread at or after a rotating cursor. The
+first operation goes out at once, each next one a uniform [0, 2 / rate]
+seconds after the previous, counted from when a thread was free (no catch-up).
+An operation that ends ``info`` costs its thread its process: the thread
+continues as a new process (process + concurrency) with a new client.
+
+A node the nemesis killed is restarted with its queue held by the network:
+only its ``init`` goes through, and what was kept for it follows ``init_ok``.
 
 The run knows nothing of how nodes are hosted: it gets a factory of hosts, a
 clock and a journal, so the same run drives child processes in real time and
@@ -113,6 +119,15 @@ class Outcome:
     history: list[Op]
     exit_code: int
     error: str | None = None
+
+
+def round_robin(free: set[int], cursor: int, threads: int) -> int:
+    """The first of the ``free`` threads at or after ``cursor``, wrapping around."""
+    return next(t % threads for t in range(cursor, cursor + threads) if t % threads in free)
+
+
+def _is_init(message: dict[str, Any]) -> bool:
+    return bool(message["body"].get("type") == "init")
 
 
 @dataclass
@@ -224,11 +239,11 @@ class TestRun:
         await self._drain()
 
     async def _final_phase(self) -> None:
-        self._phase("healing")
-        await self.nemesis.heal()
         final = self.workload.final()
         if final is None:
-            return
+            return  # as in Maelstrom: no final nemesis operations, faults end at teardown
+        self._phase("healing")
+        await self.nemesis.heal()
         self._phase("recovery", self.opts.recovery_time)
         await self.clock.sleep(self.opts.recovery_time)
         self._phase("final reads")
@@ -254,6 +269,7 @@ class TestRun:
 
     async def _dispatch(self, end: float) -> None:
         gen_rng, schedule = self.rngs["generator"], self.rngs["schedule"]
+        threads, cursor = len(self.threads), 0
         next_at = self.clock.now()
         while True:
             while not self._free:
@@ -263,7 +279,8 @@ class TestRun:
             if at >= end:
                 return
             await self.clock.sleep_until(at)
-            thread = schedule.choice(sorted(self._free))
+            thread = round_robin(self._free, cursor, threads)
+            cursor = thread + 1
             self._free.discard(thread)
             f, value = self.workload.generate(gen_rng)
             task = self.clock.loop.create_task(self._perform(thread, f, value))
@@ -322,9 +339,13 @@ class TestRun:
         raise Aborted(fault.report)
 
     async def restart(self, node: str) -> None:
-        """Start ``node`` again after a kill, and initialise it."""
+        """Start ``node`` again after a kill and initialise it; only then does it get
+        the messages the network kept for it while it was down."""
+        # Nothing but its init reaches the fresh process before it knows its id.
+        self.net.hold(node, admit=_is_init)
         await self.hosts[node].start()
         await self._init(node)
+        self.net.release(node)
 
     def _on_fault(self, fault: NodeFault) -> None:
         if not self._fault.done():
