@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -107,7 +108,7 @@ class Scene:
         self.hosts: dict[str, Any] = {node: FakeHost() for node in nodes(n)}
         self.inbox: dict[str, list[int]] = {node: [] for node in nodes(n)}
         for node in nodes(n):
-            self.net.add(node, lambda m, node=node: self.inbox[node].append(m["body"]["n"]))
+            self.net.add(node, partial(self.receive, node))
         self.net.add("c0", lambda m: None)
         self.history: list[Op] = []
         self.restarted: list[str] = []
@@ -115,6 +116,9 @@ class Scene:
             faults, nodes(n), self.net, self.hosts, random.Random(2), self.history.append,
             self.restart, self.clock, **kw,
         )  # fmt: skip
+
+    def receive(self, node: str, message: dict[str, Any]) -> None:
+        self.inbox[node].append(message["body"]["n"])
 
     async def restart(self, node: str) -> None:
         self.hosts[node].up = True
