@@ -242,15 +242,33 @@ def test_round_robin_takes_the_first_free_thread_at_or_after_the_cursor() -> Non
     assert round_robin({0, 1, 2}, 0, 3) == 0
     assert round_robin({0, 2}, 1, 3) == 2
     assert round_robin({0}, 1, 3) == 0  # wraps around
-    assert round_robin({1, 2}, 3, 3) == 1
+    assert round_robin({1, 2}, 3, 3) == 1  # the cursor at the nemesis's slot
 
 
-def test_threads_take_operations_in_turn() -> None:
-    outcome = run(options(workload="echo", rate=100.0, time_limit=1.0), build_echo)
-    invokes = [op.process for op in outcome.history if op.type == "invoke"]
+def test_threads_take_operations_in_turn_the_nemesis_counting_as_a_thread() -> None:
+    # Echo answers at once, so every thread is free again when its turn comes. The
+    # cursor also stops at the nemesis's slot (after the clients'), which sends that
+    # op to thread 0: a Maelstrom run of 3 threads shows the same 0, 1, 2, 0 cycle.
+    quiet = run(options(workload="echo", rate=100.0, time_limit=1.0), build_echo).history
+    invokes = [op.process for op in quiet if op.type == "invoke"]
     assert len(invokes) > 60
-    # Echo answers at once, so every thread is free again when its turn comes.
-    assert invokes == [i % 3 for i in range(len(invokes))]
+    assert invokes == [(0, 1, 2, 0)[i % 4] for i in range(len(invokes))]
+    # Each nemesis operation moves the cursor too: the one at t = 0 makes the cycle
+    # start at thread 1, as in Maelstrom (1, 2, 0, 0, 1, 2, 0, 0, ...).
+    opts = options(workload="echo", rate=100.0, time_limit=1.0, nemesis=["partition"])
+    history = run(opts, build_echo).history
+    cursor, expected, got, nemesis_records = 0, [], [], 0
+    for op in history:
+        if op.process == NEMESIS:
+            nemesis_records += 1
+            if nemesis_records % 2:  # an invocation: its completion follows it
+                cursor = (cursor + 1) % 4
+        elif op.type == "invoke":
+            expected.append(round_robin({0, 1, 2}, cursor, 3))
+            got.append(op.process)
+            cursor = (cursor + 1) % 4
+    assert got == expected
+    assert got[:8] == [1, 2, 0, 0, 1, 2, 0, 0]
 
 
 def test_the_nemesis_starts_with_the_run_and_only_final_workloads_get_final_ops() -> None:

@@ -278,3 +278,32 @@ def test_each_package_is_a_stream_of_its_own() -> None:
     assert kills == ["kill", "start"] * (len(kills) // 2) + ["kill"] * (len(kills) % 2)
     assert pauses == ["pause", "resume"] * (len(pauses) // 2) + ["pause"] * (len(pauses) % 2)
     assert kills and pauses
+
+
+async def test_the_nemesis_is_one_thread_operations_wait_for_the_one_under_way() -> None:
+    scene = Scene(["partition", "kill"])
+    finish = asyncio.Event()
+
+    async def slow_restart(node: str) -> None:
+        await finish.wait()
+        await Scene.restart(scene, node)
+
+    scene.nemesis.restart = slow_restart
+    await scene.nemesis.step("kill")
+    assert scene.nemesis.started.is_set()
+    starting = asyncio.ensure_future(scene.nemesis.step("kill"))
+    await asyncio.sleep(0.01)
+    partitioning = asyncio.ensure_future(scene.nemesis.step("partition"))
+    await asyncio.sleep(0.01)
+    assert [f for f, _ in scene.records()] == ["kill", "kill", "start"]
+    assert not partitioning.done()
+    finish.set()
+    await asyncio.gather(starting, partitioning)
+    assert [f for f, _ in scene.records()][3:] == ["start", "start-partition", "start-partition"]
+
+
+async def test_a_nemesis_with_nothing_to_do_has_started_at_once() -> None:
+    scene = Scene([])
+    await scene.nemesis.run(scene.clock.now() + 5)
+    assert scene.nemesis.started.is_set()
+    assert scene.history == []

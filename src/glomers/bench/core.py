@@ -9,7 +9,9 @@ history.
 
 Clients follow Jepsen's scheduling: ``concurrency`` worker threads, thread i
 bound to node i mod N, each with at most one operation in flight; each next
-operation goes to the first free thread at or after a rotating cursor. The
+operation goes to the first free thread at or after a rotating cursor, which
+every operation (the nemesis's too) moves one slot on, over the client threads
+and the nemesis's. The
 first operation goes out at once, each next one a uniform [0, 2 / rate]
 seconds after the previous, counted from when a thread was free (no catch-up).
 An operation that ends ``info`` costs its thread its process: the thread
@@ -122,8 +124,10 @@ class Outcome:
 
 
 def round_robin(free: set[int], cursor: int, threads: int) -> int:
-    """The first of the ``free`` threads at or after ``cursor``, wrapping around."""
-    return next(t % threads for t in range(cursor, cursor + threads) if t % threads in free)
+    """The first of the ``free`` client threads at or after ``cursor``, else the first
+    from 0; ``cursor`` may point past the clients, at the nemesis's slot."""
+    later = [t for t in free if t >= cursor]
+    return min(later) if later else min(free)
 
 
 def _is_init(message: dict[str, Any]) -> bool:
@@ -194,7 +198,9 @@ class TestRun:
             interval=opts.nemesis_interval,
             loss_rate=opts.loss_rate,
         )
+        self.nemesis.on_invoke = self._advance_cursor
         self.threads: list[_Thread] = []
+        self._cursor = 0
         self._ops: set[asyncio.Task[None]] = set()
         self._free: set[int] = set()
         self._freed = asyncio.Event()
@@ -233,8 +239,11 @@ class TestRun:
         for i in range(self.opts.concurrency):
             self.threads.append(_Thread(i, self._open_client()))
             self._free.add(i)
+        nemesis = asyncio.ensure_future(self.nemesis.run(end))
+        # Both begin at once, the nemesis's first operation first, as in Maelstrom.
+        await self.nemesis.started.wait()
         clients = self._dispatch(end) if self.opts.rate > 0 else self.clock.sleep_until(end)
-        await asyncio.gather(clients, self.nemesis.run(end))
+        await asyncio.gather(clients, nemesis)
         self._phase("finishing")
         await self._drain()
 
@@ -269,7 +278,7 @@ class TestRun:
 
     async def _dispatch(self, end: float) -> None:
         gen_rng, schedule = self.rngs["generator"], self.rngs["schedule"]
-        threads, cursor = len(self.threads), 0
+        threads = len(self.threads)
         next_at = self.clock.now()
         while True:
             while not self._free:
@@ -279,14 +288,19 @@ class TestRun:
             if at >= end:
                 return
             await self.clock.sleep_until(at)
-            thread = round_robin(self._free, cursor, threads)
-            cursor = thread + 1
+            thread = round_robin(self._free, self._cursor, threads)
+            self._advance_cursor()
             self._free.discard(thread)
             f, value = self.workload.generate(gen_rng)
             task = self.clock.loop.create_task(self._perform(thread, f, value))
             self._ops.add(task)
             task.add_done_callback(self._ops.discard)
             next_at = at + schedule.uniform(0, 2 / self.opts.rate)
+
+    def _advance_cursor(self) -> None:
+        # As Jepsen's, the rotation counts the nemesis's thread (after the clients'),
+        # and every operation invoked, the nemesis's too, moves it one slot on.
+        self._cursor = (self._cursor + 1) % (self.opts.concurrency + 1)
 
     async def _drain(self) -> None:
         while self._ops:

@@ -3,7 +3,8 @@
 Each fault package runs as a stream of its own, staggered by
 ``--nemesis-interval`` I as Jepsen staggers: the first operation goes out as
 the main phase begins, each next one a uniform [0, 2I] later, and the time
-limit cuts the stream.
+limit cuts the stream. The nemesis is a single thread, as Jepsen's: an
+operation waits for the one under way (a restart, say) to finish.
 
 ``partition`` follows Jepsen's partition package as Maelstrom uses it: start
 and stop alternate, and each start picks a shape among the server nodes only:
@@ -181,6 +182,12 @@ class Nemesis:
         self.clock = clock
         self.interval = interval
         self.loss_rate = loss_rate
+        #: Called as each operation is invoked (the run's thread rotation counts them).
+        self.on_invoke: Callable[[], None] | None = None
+        #: Set once the first operation is invoked, or when there is none to invoke.
+        self.started = asyncio.Event()
+        # The nemesis is one thread: operations of different streams take turns.
+        self._busy = asyncio.Lock()
         self.active: set[str] = set()  # partition, loss, slow while in effect
         self.down: set[str] = set()  # kill, pause: their next operation brings nodes back
 
@@ -191,9 +198,12 @@ class Nemesis:
         # Each stream draws from its own generator, so that how the streams interleave
         # (in real time, how long a restart takes) does not change what each does.
         rngs = [random.Random(self.rng.getrandbits(64)) for _ in streams]
-        await asyncio.gather(
-            *(self._stream(s, r, until) for s, r in zip(streams, rngs, strict=True))
-        )
+        try:
+            await asyncio.gather(
+                *(self._stream(s, r, until) for s, r in zip(streams, rngs, strict=True))
+            )
+        finally:
+            self.started.set()
 
     async def _stream(self, faults: list[str], rng: random.Random, until: float) -> None:
         next_at = self.clock.now()
@@ -318,6 +328,10 @@ class Nemesis:
         return started
 
     async def _op(self, f: str, value: Any, action: Callable[[], Awaitable[Any]]) -> None:
-        self.record(Op(NEMESIS, "info", f, value))
-        result = await action()
-        self.record(Op(NEMESIS, "info", f, result))
+        async with self._busy:
+            if self.on_invoke is not None:
+                self.on_invoke()
+            self.record(Op(NEMESIS, "info", f, value))
+            self.started.set()
+            result = await action()
+            self.record(Op(NEMESIS, "info", f, result))
