@@ -29,8 +29,8 @@ def test_fuzz_finds_the_textbook_counters_failures_and_replays_them(tmp_path: Pa
     naive = ["--bin", "glomers.examples.naive_counter:build"]
     done = fuzz(*STANDARD, *naive, "--seeds", "10", "--jobs", "2")
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "10 of 10 seeds run; 4 failing" in done.stdout
-    for seed in (1, 2, 9, 10):
+    assert "10 of 10 seeds run; 3 failing" in done.stdout
+    for seed in (3, 8, 10):
         assert f"seed {seed} (False): workload invalid; missing" in done.stdout
     line = next(x for x in done.stdout.splitlines() if x.strip().startswith("replay:"))
     command = line.split("replay:", 1)[1].split()
