@@ -184,6 +184,8 @@ class Nemesis:
         self.loss_rate = loss_rate
         #: Called as each operation is invoked (the run's thread rotation counts them).
         self.on_invoke: Callable[[], None] | None = None
+        #: When the last operation was invoked (on the clock's scale).
+        self.invoked_at = 0.0
         #: Set once the first operation is invoked, or when there is none to invoke.
         self.started = asyncio.Event()
         # The nemesis is one thread: operations of different streams take turns.
@@ -213,7 +215,9 @@ class Nemesis:
                 return
             await self.clock.sleep_until(at)
             await self.step(rng.choice(faults), rng)
-            next_at = at + rng.uniform(0, 2 * self.interval)
+            # The next gap counts from when the operation went out: later than planned
+            # if it waited for another stream's operation to finish.
+            next_at = self.invoked_at + rng.uniform(0, 2 * self.interval)
 
     async def step(self, fault: str, rng: random.Random | None = None) -> None:
         """The next operation of ``fault``: start or stop it, take nodes down or bring them back."""
@@ -329,6 +333,7 @@ class Nemesis:
 
     async def _op(self, f: str, value: Any, action: Callable[[], Awaitable[Any]]) -> None:
         async with self._busy:
+            self.invoked_at = self.clock.now()
             if self.on_invoke is not None:
                 self.on_invoke()
             self.record(Op(NEMESIS, "info", f, value))
