@@ -1,14 +1,16 @@
 """Whole test runs with in-process nodes: scheduling, phases, processes, verdicts.
 
 They run in simulation mode (virtual time), except one that checks the real-time
-path keeps the seed's choices too.
+path keeps the seed's choices too and one that restarts a node process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,7 @@ from glomers.bench.core import Outcome, TestOptions, TestRun, round_robin
 from glomers.bench.history import NEMESIS
 from glomers.bench.inproc import InProcessHost
 from glomers.bench.net import Latency, Network
-from glomers.bench.process import NodeFault
+from glomers.bench.process import NodeFault, ProcessHost
 from glomers.bench.sim import SimLoop, run_simulation
 from glomers.counter import build as build_counter
 from glomers.examples.echo import build as build_echo
@@ -322,3 +324,30 @@ def test_a_restarted_node_gets_its_init_first_then_what_was_kept_for_it() -> Non
         loop.close()
     # The init of the new process, then the ten messages its queue kept while it was down.
     assert received == ["init"] + ["probe"] * 10
+
+
+async def test_a_restarted_process_gets_its_init_first_then_what_was_kept_for_it(
+    tmp_path: Path,
+) -> None:
+    received: list[str] = []
+
+    def journal(event: str, time: float, msg_id: int, message: dict[str, Any]) -> None:
+        if event == "recv" and message["dest"] == "n0":
+            received.append(message["body"]["type"])
+
+    def make_host(node: str, net: Network, on_fault: Callable[[NodeFault], None]) -> Any:
+        argv = [sys.executable, "-m", "glomers.examples.echo"]
+        return ProcessHost(node, argv, net, tmp_path / f"{node}.log", on_fault)
+
+    test = TestRun(options(workload="echo"), make_host, LoopClock(), journal=journal)
+    try:
+        await test._setup()
+        test.net.hold("n0")
+        await test.hosts["n0"].kill()
+        received.clear()
+        for i in range(12):
+            test.net.send({"src": "n1", "dest": "n0", "body": {"type": "probe", "n": i}})
+        await test.restart("n0")
+        assert received == ["init"] + ["probe"] * 10
+    finally:
+        await test._teardown()
