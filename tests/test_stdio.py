@@ -67,6 +67,18 @@ def test_echo_node_answers_init_and_echo(loop: str) -> None:
     assert b"Traceback" not in done.stderr
 
 
+def test_messages_with_maelstroms_top_level_id_are_served() -> None:
+    # Maelstrom writes each message with the network id it gave it at the top level.
+    data = b"".join(
+        json.dumps({"id": i, "src": "c0", "dest": "n1", "body": body}).encode() + b"\n"
+        for i, body in enumerate([INIT, {"type": "echo", "echo": "x", "msg_id": 2}])
+    )
+    done = run_node(["-m", "glomers.examples.echo"], data)
+    assert done.returncode == 0, done.stderr
+    assert [m["body"]["type"] for m in replies(done.stdout)] == ["init_ok", "echo_ok"]
+    assert b"skipping" not in done.stderr
+
+
 @pytest.mark.parametrize("loop", LOOPS)
 def test_bad_input_is_logged_and_nothing_but_messages_reach_stdout(loop: str) -> None:
     data = (

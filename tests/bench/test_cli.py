@@ -409,6 +409,23 @@ def test_bad_flags_are_refused_with_254(flags: list[str], message: str) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("dist", ["uniform", "exponential"])
+def test_a_random_latency_needs_a_mean_above_zero(
+    dist: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from glomers.bench.cli import parse_test_args
+    from glomers.bench.fuzz import fuzz
+
+    for parse in (parse_test_args, fuzz):
+        with pytest.raises(SystemExit) as exc:
+            parse(["--latency-dist", dist])
+        assert exc.value.code == 254
+        err = capsys.readouterr().err.strip().splitlines()
+        assert f"--latency-dist {dist} needs --latency above 0" in err[-1]
+    assert parse_test_args(["--latency-dist", dist, "--latency", "1"]).latency == 1
+    assert parse_test_args(["--latency", "0"]).latency_dist == "constant"
+
+
 def test_an_unknown_command_is_refused_with_254() -> None:
     done = subprocess.run([PY, "-m", "glomers", "tset"], capture_output=True, text=True)
     assert done.returncode == 254

@@ -30,7 +30,7 @@ def test_fuzz_finds_the_textbook_counters_failures_and_replays_them(tmp_path: Pa
     done = fuzz(*STANDARD, *naive, "--seeds", "10", "--jobs", "2")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "10 of 10 seeds run; 3 failing" in done.stdout
-    for seed in (5, 8, 9):
+    for seed in (3, 8, 10):
         assert f"seed {seed} (False): workload invalid; missing" in done.stdout
         # Each failing seed is told once, with its replay command.
         assert (done.stdout + done.stderr).count(f"seed {seed} ") == 1
@@ -137,12 +137,12 @@ def test_fuzz_refuses_flags_it_would_ignore(flags: list[str], message: str) -> N
 
 def test_seed_is_the_first_seed() -> None:
     naive = ["--bin", "glomers.examples.naive_counter:build"]
-    # Seed 5 of the standard run fails the textbook counter, seed 1 passes.
-    done = fuzz(*STANDARD, *naive, "--seed", "5", "--seeds", "1", "--jobs", "1")
+    # Seed 3 of the standard run fails the textbook counter, seed 1 passes.
+    done = fuzz(*STANDARD, *naive, "--seed", "3", "--seeds", "1", "--jobs", "1")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 of 1 seed run; 1 failing" in done.stdout
-    assert "seed 5 (False)" in done.stdout
-    assert "--seed 5" in done.stdout
+    assert "seed 3 (False)" in done.stdout
+    assert "--seed 3" in done.stdout
     done = fuzz(*STANDARD, *naive, "--seeds", "1", "--jobs", "1")
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -51,3 +51,23 @@ def test_a_real_run_ends_every_period_by_the_final_reads() -> None:
     for p in periods:
         assert p.end is not None and p.start <= p.end <= final, p
         assert (p.node is not None) == (p.fault in ("kill", "pause"))
+
+
+def test_operations_on_several_nodes_give_one_period_per_node() -> None:
+    history = [
+        nemesis("pause", "majority", 1),
+        nemesis("pause", ["n0", "n2"], 2),
+        nemesis("kill", ["n2"], 3),  # a subset, named by the invocation
+        nemesis("kill", ["n2"], 4),  # killing a paused node ends its pause
+        nemesis("resume", "all", 5),
+        nemesis("resume", ["n0"], 6),
+        nemesis("start", "all", 7),
+        nemesis("start", ["n2"], 8),
+        nemesis("kill", "minority-third", 9),
+        nemesis("kill", [], 10),  # acted on no node: no period
+    ]
+    assert fault_periods(history) == [
+        FaultPeriod("pause", 2, 6, "n0", ["n0", "n2"]),
+        FaultPeriod("pause", 2, 4, "n2", ["n0", "n2"]),
+        FaultPeriod("kill", 4, 8, "n2", ["n2"]),
+    ]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
+from functools import partial
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -13,13 +16,17 @@ from hypothesis import strategies as st
 from glomers.bench.clock import LoopClock
 from glomers.bench.history import Op
 from glomers.bench.nemesis import (
+    NODE_SPECS,
     PARTITION_SHAPES,
     Nemesis,
     complete_grudge,
     majority,
     partition_grudge,
+    random_spec,
+    spec_nodes,
 )
 from glomers.bench.net import Network
+from glomers.bench.sim import SimLoop
 
 
 def nodes(n: int) -> list[str]:
@@ -82,6 +89,7 @@ class FakeHost:
 
     async def kill(self) -> None:
         self.up = False
+        self.paused = False
         self.kills += 1
 
     def pause(self) -> None:
@@ -91,28 +99,43 @@ class FakeHost:
         self.paused = False
 
 
+class Scene:
+    """A nemesis over fake hosts whose messages the network really routes."""
+
+    def __init__(self, faults: list[str], n: int = 3, **kw: Any) -> None:
+        self.clock = LoopClock()
+        self.net = Network(self.clock, random.Random(1))
+        self.hosts: dict[str, Any] = {node: FakeHost() for node in nodes(n)}
+        self.inbox: dict[str, list[int]] = {node: [] for node in nodes(n)}
+        for node in nodes(n):
+            self.net.add(node, partial(self.receive, node))
+        self.net.add("c0", lambda m: None)
+        self.history: list[Op] = []
+        self.restarted: list[str] = []
+        self.nemesis = Nemesis(
+            faults, nodes(n), self.net, self.hosts, random.Random(2), self.history.append,
+            self.restart, self.clock, **kw,
+        )  # fmt: skip
+
+    def receive(self, node: str, message: dict[str, Any]) -> None:
+        self.inbox[node].append(message["body"]["n"])
+
+    async def restart(self, node: str) -> None:
+        self.hosts[node].up = True
+        self.restarted.append(node)
+        self.net.release(node)
+
+    def send_all(self, n: int) -> None:
+        for node in self.hosts:
+            self.net.send({"src": "c0", "dest": node, "body": {"n": n}})
+
+    def records(self) -> list[tuple[str, Any]]:
+        return [(op.f, op.value) for op in self.history]
+
+
 async def test_faults_flip_and_heal_records_everything() -> None:
-    clock = LoopClock()
-    net = Network(clock, random.Random(1))
-    hosts: dict[str, Any] = {n: FakeHost() for n in nodes(3)}
-    history: list[Op] = []
-    restarted: list[str] = []
-
-    async def restart(node: str) -> None:
-        hosts[node].up = True
-        restarted.append(node)
-
-    nemesis = Nemesis(
-        ["partition", "loss", "slow", "kill", "pause"],
-        nodes(3),
-        net,
-        hosts,
-        random.Random(2),
-        history.append,
-        restart,
-        clock,
-        loss_rate=0.3,
-    )
+    scene = Scene(["partition", "loss", "slow", "kill", "pause"], loss_rate=0.3)
+    net, hosts, nemesis = scene.net, scene.hosts, scene.nemesis
 
     def faults() -> tuple[bool, float, bool]:
         return bool(net.grudges), net.loss, net.slow
@@ -125,48 +148,80 @@ async def test_faults_flip_and_heal_records_everything() -> None:
     assert faults() == (True, 0.3, True)
     await nemesis.step("kill")
     await nemesis.step("pause")
-    assert sum(not h.up for h in hosts.values()) == 1
-    assert sum(h.paused for h in hosts.values()) == 1
+    history = scene.history
+    killed, paused = history[7].value, history[9].value
+    assert {n for n, h in hosts.items() if not h.up} == set(killed)
+    assert {n for n, h in hosts.items() if h.paused} == set(paused) - set(killed)
+    mark = len(history)
     await nemesis.heal()
     assert faults() == (False, 0.0, False)
     assert all(h.up and not h.paused for h in hosts.values())
-    assert len(restarted) == 1
-    fs = [op.f for op in history]
-    assert fs[:2] == ["start-partition", "start-partition"]
-    assert {"stop-partition", "stop-loss", "stop-slow", "resume", "start", "kill", "pause"} <= set(
-        fs
-    )
+    assert scene.restarted == killed
+    # Maelstrom's final operations, in its order, then ours.
+    assert [op.f for op in history[mark:]] == [
+        "stop-partition", "stop-partition", "resume", "resume", "start", "start",
+        "stop-loss", "stop-loss", "stop-slow", "stop-slow",
+    ]  # fmt: skip
+    assert [op.value for op in history[mark + 2 : mark + 6 : 2]] == ["all", "all"]
+    assert history[mark + 5].value == killed
     assert all(op.process == "nemesis" and op.type == "info" for op in history)
+    assert all(op.node is None for op in history)
     shape = history[0].value
     assert shape in PARTITION_SHAPES
     assert "isolated" in history[1].value
 
 
-async def test_killed_node_comes_back_by_itself() -> None:
-    clock = LoopClock()
-    net = Network(clock, random.Random(1))
-    hosts: dict[str, Any] = {"n0": FakeHost()}
-    history: list[Op] = []
+def test_node_specs() -> None:
+    ns = nodes(5)
+    rng = random.Random(4)
+    sizes = {spec: len(spec_nodes(spec, ns, rng)) for spec in NODE_SPECS}
+    assert sizes == {"one": 1, "minority-third": 1, "minority": 2, "majority": 3, "all": 5}
+    assert spec_nodes(["n3", "n1"], ns, rng) == ["n3", "n1"]
+    assert spec_nodes("minority-third", nodes(3), rng) == []
+    with pytest.raises(ValueError, match="spec"):
+        spec_nodes("most", ns, rng)
+    drawn = [random_spec(ns, rng) for _ in range(3000)]
+    named = Counter(d for d in drawn if isinstance(d, str))
+    subsets = [d for d in drawn if isinstance(d, list)]
+    # Uniform among the five names and a random non-empty subset.
+    assert set(named) == set(NODE_SPECS)
+    assert all(400 < c < 600 for c in [*named.values(), len(subsets)])
+    assert all(s and set(s) <= set(ns) for s in subsets)
+    assert {len(s) for s in subsets} == {1, 2, 3, 4, 5}
 
-    async def restart(node: str) -> None:
-        hosts[node].up = True
 
-    nemesis = Nemesis(
-        ["kill"],
-        ["n0"],
-        net,
-        hosts,
-        random.Random(2),
-        history.append,
-        restart,
-        clock,
-        down_time=(0.01, 0.02),
-    )
-    await nemesis.step("kill")
-    assert not hosts["n0"].up
-    await asyncio.sleep(0.1)
-    assert hosts["n0"].up
-    assert [op.f for op in history] == ["kill", "kill", "start", "start"]
+async def test_kill_alternates_with_start_all_and_the_network_holds_the_dead() -> None:
+    scene = Scene(["kill"], n=5)
+    await scene.nemesis.step("kill")
+    spec, killed = scene.history[0].value, scene.history[1].value
+    assert spec in NODE_SPECS or isinstance(spec, list)
+    assert killed and all(not scene.hosts[n].up for n in killed)
+    assert all(scene.net.held(n) == (n in killed) for n in scene.hosts)
+    for i in range(12):
+        scene.send_all(i)
+    await asyncio.sleep(0)
+    for node, got in scene.inbox.items():
+        assert got == ([] if node in killed else list(range(12)))
+    await scene.nemesis.step("kill")
+    assert scene.records()[2:] == [("start", "all"), ("start", killed)]
+    for node, got in scene.inbox.items():
+        assert got == (list(range(10)) if node in killed else list(range(12)))
+    await scene.nemesis.step("kill")
+    assert scene.history[4].f == "kill"
+
+
+async def test_pause_alternates_with_resume_all_which_drains_the_backlog() -> None:
+    scene = Scene(["pause"], n=5)
+    await scene.nemesis.step("pause")
+    paused = scene.history[1].value
+    assert paused and all(scene.hosts[n].paused for n in paused)
+    scene.send_all(1)
+    await asyncio.sleep(0)
+    assert all(bool(got) == (node not in paused) for node, got in scene.inbox.items())
+    await scene.nemesis.step("pause")
+    assert scene.records()[2:] == [("resume", "all"), ("resume", paused)]
+    assert all(got == [1] for got in scene.inbox.values())
+    assert not any(h.paused for h in scene.hosts.values())
 
 
 def test_unknown_fault_is_refused() -> None:
@@ -174,36 +229,81 @@ def test_unknown_fault_is_refused() -> None:
         Nemesis(["meteor"], [], None, {}, random.Random(), print, None, None)  # type: ignore[arg-type]
 
 
-async def test_no_fault_picks_a_node_while_it_restarts() -> None:
-    clock = LoopClock()
-    net = Network(clock, random.Random(1))
-    hosts: dict[str, Any] = {"n0": FakeHost(), "n1": FakeHost()}
+def run_virtual(faults: list[str], until: float, interval: float) -> list[Op]:
+    """The nemesis's records of ``run(until)`` in virtual time, stamped in seconds."""
     history: list[Op] = []
-    restarting = asyncio.Event()
+
+    async def scenario() -> None:
+        scene = Scene(faults, interval=interval)
+        clock = scene.clock
+
+        def record(op: Op) -> None:
+            op.time = round(clock.now() * 1e9)
+            history.append(op)
+
+        scene.nemesis.record = record
+        await scene.nemesis.run(until)
+
+    loop = SimLoop(start=0.0, noop_cycles=0)
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+    return history
+
+
+def test_streams_start_at_once_then_stagger_until_the_time_limit() -> None:
+    history = run_virtual(["partition"], until=200.0, interval=2.0)
+    times = [op.time / 1e9 for op in history[::2]]
+    assert times[0] == 0.0, "the first fault goes out as the run begins"
+    gaps = [b - a for a, b in pairwise(times)]
+    assert all(0 <= g <= 4.0 for g in gaps)
+    assert 1.6 < sum(gaps) / len(gaps) < 2.4
+    assert times[-1] < 200.0
+    assert [op.f for op in history[::2]][:4] == [
+        "start-partition", "stop-partition", "start-partition", "stop-partition",
+    ]  # fmt: skip
+
+
+def test_each_package_is_a_stream_of_its_own() -> None:
+    history = run_virtual(["partition", "kill", "pause", "loss"], until=30.0, interval=3.0)
+    first = {op.f for op in history if op.time == 0}
+    # Partition, the db package (kill or pause) and ours (loss) all begin at once.
+    assert "start-partition" in first and "start-loss" in first
+    assert first & {"kill", "pause"}
+    fs = [op.f for op in history[::2] if op.f in ("kill", "start", "pause", "resume")]
+    # Each alternation advances in order, whichever is picked at each step.
+    kills = [f for f in fs if f in ("kill", "start")]
+    pauses = [f for f in fs if f in ("pause", "resume")]
+    assert kills == ["kill", "start"] * (len(kills) // 2) + ["kill"] * (len(kills) % 2)
+    assert pauses == ["pause", "resume"] * (len(pauses) // 2) + ["pause"] * (len(pauses) % 2)
+    assert kills and pauses
+
+
+async def test_the_nemesis_is_one_thread_operations_wait_for_the_one_under_way() -> None:
+    scene = Scene(["partition", "kill"])
     finish = asyncio.Event()
 
-    async def restart(node: str) -> None:
-        hosts[node].up = True  # up, but still answering init
-        restarting.set()
+    async def slow_restart(node: str) -> None:
         await finish.wait()
+        await Scene.restart(scene, node)
 
-    nemesis = Nemesis(
-        ["kill", "pause"], ["n0", "n1"], net, hosts, random.Random(2), history.append, restart,
-        clock, down_time=(0.0, 0.0),
-    )  # fmt: skip
-    await nemesis.step("kill")
-    killed = history[0].value
-    await restarting.wait()
-    for _ in range(10):
-        await nemesis.step("pause")
-        await nemesis.step("kill")
-    # Invocations name their node; none after the first kill names the restarting one.
-    targets = [op.value for op in history[2:] if op.f in ("pause", "kill")]
-    assert killed not in targets
-    assert targets, "the other node was still fair game"
-    healing = asyncio.ensure_future(nemesis.heal())
+    scene.nemesis.restart = slow_restart
+    await scene.nemesis.step("kill")
+    assert scene.nemesis.started.is_set()
+    starting = asyncio.ensure_future(scene.nemesis.step("kill"))
     await asyncio.sleep(0.01)
-    assert not healing.done(), "heal waits for the restart under way"
+    partitioning = asyncio.ensure_future(scene.nemesis.step("partition"))
+    await asyncio.sleep(0.01)
+    assert [f for f, _ in scene.records()] == ["kill", "kill", "start"]
+    assert not partitioning.done()
     finish.set()
-    await healing
-    assert [op.f for op in history if op.value == f"restarted {killed}"] == ["start"]
+    await asyncio.gather(starting, partitioning)
+    assert [f for f, _ in scene.records()][3:] == ["start", "start-partition", "start-partition"]
+
+
+async def test_a_nemesis_with_nothing_to_do_has_started_at_once() -> None:
+    scene = Scene([])
+    await scene.nemesis.run(scene.clock.now() + 5)
+    assert scene.nemesis.started.is_set()
+    assert scene.history == []

@@ -309,9 +309,18 @@ def parse_test_args(
     if "--" in argv:
         cut = argv.index("--")
         argv, tail = argv[:cut], argv[cut + 1 :]
-    args = (parser or test_parser()).parse_intermixed_args(argv)
+    parser = parser or test_parser()
+    args = parser.parse_intermixed_args(argv)
     args.args = [*args.args, *tail]
+    check_test_args(parser, args)
     return args
+
+
+def check_test_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse, as a usage error, flags that parse but that Maelstrom could not run with."""
+    problem = Latency(args.latency, args.latency_dist).problem()
+    if problem:
+        parser.error(problem)
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -1,17 +1,25 @@
 """A test run, start to finish: Maelstrom's core loop.
 
 ``TestRun`` sets up the services and the nodes (each answers ``init``), runs the
-workload's clients and the nemesis for ``time_limit`` seconds, heals every
-fault, waits ``recovery_time`` seconds, has every worker perform the workload's
-final operation, tears the nodes down and checks the history.
+workload's clients and the nemesis for ``time_limit`` seconds and, for
+workloads with a final phase, performs the nemesis's final operations (heal,
+resume, restart), waits ``recovery_time`` seconds and has every worker perform
+the workload's final operation; then it tears the nodes down and checks the
+history.
 
 Clients follow Jepsen's scheduling: ``concurrency`` worker threads, thread i
-bound to node i mod N, each with at most one operation in flight; operations are
-staggered over the whole test so that about ``rate`` are issued per second (each
-gap uniform in [0, 2 / rate] seconds, later if no thread is free). An operation
-that ends ``info`` costs its thread its process: the thread continues as a new
-process (process + concurrency), and at that process's first operation a new
-client replaces the old one unless the workload's clients are reusable.
+bound to node i mod N, each with at most one operation in flight; each next
+operation goes to the first free thread at or after a rotating cursor, which
+every operation (the nemesis's too) moves one slot on, over the client threads
+and the nemesis's. The first operation goes out at once, each next one a
+uniform [0, 2 / rate] seconds after the previous, counted from when a thread
+was free (no catch-up). An operation that ends ``info`` costs its thread its
+process: the thread continues as a new process (process + concurrency), and at
+that process's first operation a new client replaces the old one unless the
+workload's clients are reusable.
+
+A node the nemesis killed is restarted with its queue held by the network:
+only its ``init`` goes through, and what was kept for it follows ``init_ok``.
 
 Nodes are judged as Maelstrom judges them: one that breaks the protocol goes
 mute and the run goes on to its verdict (``node_errors`` in the results); one
@@ -127,6 +135,17 @@ class Outcome:
     error: str | None = None
 
 
+def round_robin(free: set[int], cursor: int, threads: int) -> int:
+    """The first of the ``free`` client threads at or after ``cursor``, else the first
+    from 0; ``cursor`` may point past the clients, at the nemesis's slot."""
+    later = [t for t in free if t >= cursor]
+    return min(later) if later else min(free)
+
+
+def _is_init(message: dict[str, Any]) -> bool:
+    return bool(message["body"].get("type") == "init")
+
+
 @dataclass
 class _Thread:
     process: int
@@ -205,7 +224,9 @@ class TestRun:
             interval=opts.nemesis_interval,
             loss_rate=opts.loss_rate,
         )
+        self.nemesis.on_invoke = self._advance_cursor
         self.threads: list[_Thread] = []
+        self._cursor = 0
         self._ops: set[asyncio.Task[None]] = set()
         self._free: set[int] = set()
         self._freed = asyncio.Event()
@@ -263,17 +284,20 @@ class TestRun:
         for i in range(self.opts.concurrency):
             self.threads.append(_Thread(i, self._open_client()))
             self._free.add(i)
+        nemesis = asyncio.ensure_future(self.nemesis.run(end))
+        # Both begin at once, the nemesis's first operation first, as in Maelstrom.
+        await self.nemesis.started.wait()
         clients = self._dispatch(end) if self.opts.rate > 0 else self.clock.sleep_until(end)
-        await asyncio.gather(clients, self.nemesis.run(end))
+        await asyncio.gather(clients, nemesis)
         self._phase("finishing")
         await self._drain()
 
     async def _final_phase(self) -> None:
-        self._phase("healing")
-        await self.nemesis.heal()
         final = self.workload.final()
         if final is None:
-            return
+            return  # as in Maelstrom: no final nemesis operations, faults end at teardown
+        self._phase("healing")
+        await self.nemesis.heal()
         self._phase("recovery", self.opts.recovery_time)
         await self.clock.sleep(self.opts.recovery_time)
         self._phase("final reads")
@@ -299,6 +323,7 @@ class TestRun:
 
     async def _dispatch(self, end: float) -> None:
         gen_rng, schedule = self.rngs["generator"], self.rngs["schedule"]
+        threads = len(self.threads)
         next_at = self.clock.now()
         while True:
             while not self._free:
@@ -308,13 +333,19 @@ class TestRun:
             if at >= end:
                 return
             await self.clock.sleep_until(at)
-            thread = schedule.choice(sorted(self._free))
+            thread = round_robin(self._free, self._cursor, threads)
+            self._advance_cursor()
             self._free.discard(thread)
             f, value = self.workload.generate(gen_rng)
             task = self.clock.loop.create_task(self._perform(thread, f, value))
             self._ops.add(task)
             task.add_done_callback(self._ops.discard)
             next_at = at + schedule.uniform(0, 2 / self.opts.rate)
+
+    def _advance_cursor(self) -> None:
+        # As Jepsen's, the rotation counts the nemesis's thread (after the clients'),
+        # and every operation invoked, the nemesis's too, moves it one slot on.
+        self._cursor = (self._cursor + 1) % (self.opts.concurrency + 1)
 
     async def _drain(self) -> None:
         while self._ops:
@@ -387,11 +418,15 @@ class TestRun:
         raise Aborted(fault.report)
 
     async def restart(self, node: str) -> None:
-        """Start ``node`` again after a kill, and initialise it."""
+        """Start ``node`` again after a kill and initialise it; only then does it get
+        the messages the network kept for it while it was down."""
         # Maelstrom looks for dead nodes at teardown: one brought back is not one.
         self.crashes.pop(node, None)
+        # Nothing but its init reaches the fresh process before it knows its id.
+        self.net.hold(node, admit=_is_init)
         await self.hosts[node].start()
         await self._init(node)
+        self.net.release(node)
 
     def _on_fault(self, fault: NodeFault) -> None:
         if fault.kind == "protocol":

@@ -24,7 +24,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from glomers.bench.cli import build_options, test_parser
+from glomers.bench.cli import build_options, check_test_args, test_parser
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
 from glomers.bench.words import counted
 
@@ -136,7 +136,9 @@ def replay_command(argv: list[str], seed: int) -> str:
 
 
 def fuzz(argv: list[str]) -> int:
-    args = fuzz_parser().parse_intermixed_args(argv)
+    parser = fuzz_parser()
+    args = parser.parse_intermixed_args(argv)
+    check_test_args(parser, args)
     try:
         _check(args)
     except _Refused as exc:

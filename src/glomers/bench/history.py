@@ -114,7 +114,8 @@ class FaultPeriod:
     """A stretch of the test during which one fault was in force.
 
     ``fault`` is ``partition``, ``loss``, ``slow``, ``kill`` or ``pause``;
-    ``node`` names the node killed or paused (None for network faults).
+    ``node`` names the node killed or paused (None for network faults): an
+    operation that took several nodes down gives one period per node.
     ``start`` and ``end`` are nanoseconds like ``Op.time``; ``end`` is None when
     the history ends with the fault still in force. ``detail`` is what the
     nemesis reported when the fault began (a partition's grudges, say).
@@ -137,10 +138,12 @@ _ENDS = {"stop-partition": "partition", "stop-loss": "loss", "stop-slow": "slow"
 class FaultTracker:
     """Follows the nemesis's records as they come and knows which faults are in force.
 
-    The nemesis records each step twice, what it was asked and then what it
-    did, both with the node it acted on; a fault is in force from the
-    completion of the step that begins it to the completion of the step that
-    ends it.
+    The nemesis records each operation twice, what it was asked and then what
+    it did; a fault is in force from the completion of the operation that
+    begins it to the completion of the one that ends it. The completion of a
+    kill, pause, start or resume lists the nodes it acted on (records that
+    name one ``node`` instead are read as acting on it), and each node gets a
+    period of its own. Killing a paused node ends its pause.
     """
 
     def __init__(self) -> None:
@@ -148,23 +151,39 @@ class FaultTracker:
         #: The faults in force, by (fault, node), with when each began.
         self.active: dict[tuple[str, str | None], FaultPeriod] = {}
 
-    def feed(self, op: Op) -> FaultPeriod | None:
-        """Take the next op of the history; return the period it began or ended."""
+    def feed(self, op: Op) -> list[FaultPeriod]:
+        """Take the next op of the history; return the periods it began or ended."""
         if is_client(op) or (op.f not in _BEGINS and op.f not in _ENDS):
-            return None
+            return []
         step = (op.f, op.node)
         if step not in self._asked:
             self._asked.add(step)
-            return None
+            return []
         self._asked.discard(step)
-        if op.f in _BEGINS:
-            period = FaultPeriod(_BEGINS[op.f], op.time, None, op.node, op.value)
-            self.active[(period.fault, op.node)] = period
-            return period
-        began = self.active.pop((_ENDS[op.f], op.node), None)
+        out: list[FaultPeriod] = []
+        for node in _nodes(op):
+            if op.f == "kill":
+                out.extend(self._end("pause", node, op.time))
+            if op.f in _BEGINS:
+                period = FaultPeriod(_BEGINS[op.f], op.time, None, node, op.value)
+                self.active[(period.fault, node)] = period
+                out.append(period)
+            else:
+                out.extend(self._end(_ENDS[op.f], node, op.time))
+        return out
+
+    def _end(self, fault: str, node: str | None, time: int) -> list[FaultPeriod]:
+        began = self.active.pop((fault, node), None)
         if began is None:
-            return None  # healing a fault that was not in force
-        return FaultPeriod(began.fault, began.start, op.time, began.node, began.detail)
+            return []  # healing a fault that was not in force
+        return [FaultPeriod(began.fault, began.start, time, began.node, began.detail)]
+
+
+def _nodes(op: Op) -> list[str | None]:
+    """The nodes a completed nemesis operation acted on (None for the whole network)."""
+    if op.f in ("kill", "pause", "start", "resume") and isinstance(op.value, list):
+        return [n for n in op.value if isinstance(n, str)]
+    return [op.node]
 
 
 def fault_periods(history: Iterable[Op]) -> list[FaultPeriod]:
@@ -173,13 +192,11 @@ def fault_periods(history: Iterable[Op]) -> list[FaultPeriod]:
     periods: list[FaultPeriod] = []
     where: dict[tuple[str, str | None], int] = {}
     for op in history:
-        period = tracker.feed(op)
-        if period is None:
-            continue
-        key = (period.fault, period.node)
-        if period.end is None:
-            where[key] = len(periods)
-            periods.append(period)
-        else:
-            periods[where.pop(key)] = period
+        for period in tracker.feed(op):
+            key = (period.fault, period.node)
+            if period.end is None:
+                where[key] = len(periods)
+                periods.append(period)
+            else:
+                periods[where.pop(key)] = period
     return periods

@@ -1,4 +1,10 @@
-"""Fault injection: Maelstrom's partition nemesis, and faults its CLI lacks.
+"""Fault injection: Maelstrom's nemesis (partition, kill, pause), and two faults of ours.
+
+Each fault package runs as a stream of its own, staggered by
+``--nemesis-interval`` I as Jepsen staggers: the first operation goes out as
+the main phase begins, each next one a uniform [0, 2I] later, and the time
+limit cuts the stream. The nemesis is a single thread, as Jepsen's: an
+operation waits for the one under way (a restart, say) to finish.
 
 ``partition`` follows Jepsen's partition package as Maelstrom uses it: start
 and stop alternate, and each start picks a shape among the server nodes only:
@@ -6,16 +12,24 @@ and stop alternate, and each start picks a shape among the server nodes only:
 ``majority`` (a random majority/minority split) and ``majorities-ring`` (each
 node sees a different overlapping majority).
 
-Beyond Maelstrom: ``kill`` (SIGKILL a random node, restart it a few seconds
-later and send it ``init`` again), ``pause`` (SIGSTOP, SIGCONT a few seconds
-later), ``loss`` (drop a fraction of the messages that involve no client while
-active) and ``slow`` (latency times ten while active).
+``kill`` and ``pause`` follow Jepsen's db package as Maelstrom uses it: ``kill
+SPEC`` alternates with ``start all`` and ``pause SPEC`` with ``resume all``,
+SPEC uniform among a random non-empty subset of the nodes, ``one``,
+``minority-third``, ``minority``, ``majority`` and ``all``; with both faults
+enabled each operation advances one of the two alternations, picked at random.
+While a node is down the network holds its queue (at most ten messages); a
+resumed node drains it, and a restarted one gets it once it has answered
+``init``.
 
-Operations are staggered by ``--nemesis-interval`` (gaps uniform in [0, 2 *
-interval]); each picks one of the enabled faults at random and performs its next
-step. Every step is recorded in the history as a pair of ``info`` operations of
-the ``nemesis`` process. ``heal`` ends every fault, as the test does before the
-recovery wait.
+Beyond Maelstrom, as one more stream: ``loss`` (drop a fraction of the
+messages that involve no client while active) and ``slow`` (latency times ten
+while active), each operation flipping one of them.
+
+Every operation is recorded in the history as a pair of ``info`` operations of
+the ``nemesis`` process: the invocation's value is what was asked (a shape, a
+SPEC, ``all``), the completion's what was done (the grudges, the nodes acted
+on). ``heal`` performs the final operations of workloads with a final phase:
+``stop-partition``, ``resume all``, ``start all`` (and stops loss and slow).
 """
 
 from __future__ import annotations
@@ -31,10 +45,11 @@ from glomers.bench.history import NEMESIS, Op
 from glomers.bench.net import Network
 
 FAULTS = ("partition", "kill", "pause", "loss", "slow")
+#: Faults that share one staggered stream of operations; each stream runs on its own.
+STREAMS = (("partition",), ("kill", "pause"), ("loss", "slow"))
 PARTITION_SHAPES = ("one", "minority-third", "majority", "majorities-ring")
-
-#: Seconds a killed or paused node stays down: uniform in this range.
-DOWN_TIME = (1.0, 5.0)
+#: The named node sets a kill or pause picks from (besides a random non-empty subset).
+NODE_SPECS = ("one", "minority-third", "minority", "majority", "all")
 
 Grudge = dict[str, frozenset[str]]
 
@@ -113,6 +128,30 @@ class Host(Protocol):
     def resume(self) -> None: ...
 
 
+def spec_nodes(spec: str | list[str], nodes: Sequence[str], rng: random.Random) -> list[str]:
+    """The nodes a kill or pause SPEC names: a list names itself; the rest are drawn."""
+    if isinstance(spec, list):
+        return list(spec)
+    n = len(nodes)
+    count = {"one": 1, "minority-third": (n - 1) // 3, "minority": n // 2,
+             "majority": majority(n), "all": n}.get(spec)  # fmt: skip
+    if count is None:
+        raise ValueError(f"unknown node spec {spec!r}")
+    shuffled = list(nodes)
+    rng.shuffle(shuffled)
+    return sorted(shuffled[:count])
+
+
+def random_spec(nodes: Sequence[str], rng: random.Random) -> str | list[str]:
+    """A SPEC for kill or pause: uniform among a random non-empty subset and ``NODE_SPECS``."""
+    pick = rng.randrange(len(NODE_SPECS) + 1)
+    if pick < len(NODE_SPECS):
+        return NODE_SPECS[pick]
+    shuffled = list(nodes)
+    rng.shuffle(shuffled)
+    return sorted(shuffled[: rng.randint(1, len(shuffled))])
+
+
 class Nemesis:
     """Runs the enabled faults against the network and the nodes' hosts."""
 
@@ -129,7 +168,6 @@ class Nemesis:
         *,
         interval: float = 10.0,
         loss_rate: float = 0.5,
-        down_time: tuple[float, float] = DOWN_TIME,
     ) -> None:
         unknown = set(faults) - set(FAULTS)
         if unknown:
@@ -144,79 +182,97 @@ class Nemesis:
         self.clock = clock
         self.interval = interval
         self.loss_rate = loss_rate
-        self.down_time = down_time
+        #: Called as each operation is invoked (the run's thread rotation counts them).
+        self.on_invoke: Callable[[], None] | None = None
+        #: When the last operation was invoked (on the clock's scale).
+        self.invoked_at = 0.0
+        #: Set once the first operation is invoked, or when there is none to invoke.
+        self.started = asyncio.Event()
+        # The nemesis is one thread: operations of different streams take turns.
+        self._busy = asyncio.Lock()
         self.active: set[str] = set()  # partition, loss, slow while in effect
-        self._recoveries: dict[str, asyncio.Task[None]] = {}  # down until these run
-        self._recovering: set[str] = set()  # nodes whose recovery is under way
+        self.down: set[str] = set()  # kill, pause: their next operation brings nodes back
 
     async def run(self, until: float) -> None:
-        """Inject faults until ``until`` (on the clock's scale)."""
-        if not self.faults:
-            return
+        """Inject faults until ``until`` (on the clock's scale), one stream per package."""
+        streams = [[f for f in s if f in self.faults] for s in STREAMS]
+        streams = [s for s in streams if s]
+        # Each stream draws from its own generator, so that how the streams interleave
+        # (in real time, how long a restart takes) does not change what each does.
+        rngs = [random.Random(self.rng.getrandbits(64)) for _ in streams]
+        try:
+            await asyncio.gather(
+                *(self._stream(s, r, until) for s, r in zip(streams, rngs, strict=True))
+            )
+        finally:
+            self.started.set()
+
+    async def _stream(self, faults: list[str], rng: random.Random, until: float) -> None:
         next_at = self.clock.now()
         while True:
-            next_at = max(next_at, self.clock.now()) + self.rng.uniform(0, 2 * self.interval)
-            if next_at >= until:
+            at = max(next_at, self.clock.now())
+            if at >= until:
                 return
-            await self.clock.sleep_until(next_at)
-            await self.step(self.rng.choice(self.faults))
+            await self.clock.sleep_until(at)
+            await self.step(rng.choice(faults), rng)
+            # The next gap counts from when the operation went out: later than planned
+            # if it waited for another stream's operation to finish.
+            next_at = self.invoked_at + rng.uniform(0, 2 * self.interval)
 
-    async def step(self, fault: str) -> None:
-        """The next step of ``fault``: start or stop it, or kill or pause a node."""
+    async def step(self, fault: str, rng: random.Random | None = None) -> None:
+        """The next operation of ``fault``: start or stop it, take nodes down or bring them back."""
+        rng = rng or self.rng
         if fault in ("partition", "loss", "slow"):
             if fault in self.active:
                 await self._op(f"stop-{fault}", None, partial(self._stop, fault))
             else:
-                value = self._start_value(fault)
-                await self._op(f"start-{fault}", value, partial(self._start, fault, value))
-        elif fault == "kill":
-            up = [n for n in self.nodes if self.hosts[n].up and n not in self._recoveries]
-            if up:
-                node = self.rng.choice(up)
-                await self._op("kill", node, partial(self._kill, node), node)
-        elif fault == "pause":
-            up = [n for n in self.nodes if self.hosts[n].up and n not in self._recoveries]
-            if up:
-                node = self.rng.choice(up)
-                await self._op("pause", node, partial(self._pause, node), node)
+                value = self._start_value(fault, rng)
+                await self._op(f"start-{fault}", value, partial(self._start, fault, value, rng))
+        elif fault in ("kill", "pause"):
+            if fault in self.down:
+                self.down.discard(fault)
+                if fault == "kill":
+                    await self._op("start", "all", self._start_all)
+                else:
+                    await self._op("resume", "all", self._resume_all)
+            else:
+                self.down.add(fault)
+                spec = random_spec(self.nodes, rng)
+                targets = spec_nodes(spec, self.nodes, rng)
+                act = self._kill if fault == "kill" else self._pause
+                await self._op(fault, spec, partial(act, targets))
+        else:
+            raise ValueError(f"unknown fault {fault!r}")
 
     async def heal(self) -> None:
-        """End every fault: stop each enabled one and bring every node back."""
-        for node, task in list(self._recoveries.items()):
-            if node in self._recovering:
-                await task  # cutting a restart short would leave a node half up
-            else:
-                task.cancel()
-                self._recoveries.pop(node, None)
-        for fault in self.faults:
-            if fault in ("partition", "loss", "slow"):
+        """The final operations: end every fault and bring every node back."""
+        self.down.clear()
+        if "partition" in self.faults:
+            await self._op("stop-partition", None, partial(self._stop, "partition"))
+        if "pause" in self.faults:
+            await self._op("resume", "all", self._resume_all)
+        if "kill" in self.faults:
+            await self._op("start", "all", self._start_all)
+        for fault in ("loss", "slow"):
+            if fault in self.faults:
                 await self._op(f"stop-{fault}", None, partial(self._stop, fault))
-        for node in self.nodes:
-            host = self.hosts[node]
-            if host.paused:
-                await self._op("resume", node, partial(self._resume, node), node)
-            if not host.up:
-                await self._op("start", node, partial(self._start_node, node), node)
 
     async def cancel(self) -> None:
-        """Stop pending recoveries without performing them (the test is aborting)."""
-        for task in self._recoveries.values():
-            task.cancel()
-        self._recoveries.clear()
+        """Stop what is under way (the test is aborting): nothing runs in the background."""
 
-    # -- steps ----------------------------------------------------------------------
+    # -- operations -------------------------------------------------------------------
 
-    def _start_value(self, fault: str) -> Any:
+    def _start_value(self, fault: str, rng: random.Random) -> Any:
         if fault == "partition":
-            return self.rng.choice(PARTITION_SHAPES)
+            return rng.choice(PARTITION_SHAPES)
         if fault == "loss":
             return self.loss_rate
         return 10
 
-    async def _start(self, fault: str, value: Any) -> Any:
+    async def _start(self, fault: str, value: Any, rng: random.Random) -> Any:
         self.active.add(fault)
         if fault == "partition":
-            grudge = partition_grudge(value, self.nodes, self.rng)
+            grudge = partition_grudge(value, self.nodes, rng)
             self.net.partition(grudge)
             return {"isolated": {k: sorted(v) for k, v in sorted(grudge.items())}}
         if fault == "loss":
@@ -236,43 +292,51 @@ class Nemesis:
         self.net.slow = False
         return "latency x1"
 
-    async def _kill(self, node: str) -> Any:
-        await self.hosts[node].kill()
-        self._later(node, "start", self._start_node)
-        return f"killed {node}"
+    async def _kill(self, targets: list[str]) -> list[str]:
+        killed = []
+        for node in targets:
+            host = self.hosts[node]
+            if host.up:
+                self.net.hold(node)
+                await host.kill()
+                killed.append(node)
+        return killed
 
-    async def _pause(self, node: str) -> Any:
-        self.hosts[node].pause()
-        self._later(node, "resume", self._resume)
-        return f"paused {node}"
+    async def _pause(self, targets: list[str]) -> list[str]:
+        paused = []
+        for node in targets:
+            host = self.hosts[node]
+            if host.up and not host.paused:
+                self.net.hold(node)
+                host.pause()
+                paused.append(node)
+        return paused
 
-    async def _resume(self, node: str) -> Any:
-        self.hosts[node].resume()
-        return f"resumed {node}"
+    async def _resume_all(self) -> list[str]:
+        resumed = []
+        for node in self.nodes:
+            host = self.hosts[node]
+            if host.paused:
+                host.resume()
+                if host.up:
+                    self.net.release(node)
+                resumed.append(node)
+        return resumed
 
-    async def _start_node(self, node: str) -> Any:
-        await self.restart(node)
-        return f"restarted {node}"
+    async def _start_all(self) -> list[str]:
+        started = []
+        for node in self.nodes:
+            if not self.hosts[node].up:
+                await self.restart(node)
+                started.append(node)
+        return started
 
-    def _later(self, node: str, f: str, action: Callable[[str], Awaitable[Any]]) -> None:
-        delay = self.rng.uniform(*self.down_time)
-
-        async def recover() -> None:
-            await self.clock.sleep(delay)
-            # Until it is done, no other fault may pick this node (say, pause it
-            # while it answers init).
-            self._recovering.add(node)
-            try:
-                await self._op(f, node, partial(action, node), node)
-            finally:
-                self._recovering.discard(node)
-                self._recoveries.pop(node, None)
-
-        self._recoveries[node] = asyncio.get_running_loop().create_task(recover())
-
-    async def _op(
-        self, f: str, value: Any, action: Callable[[], Awaitable[Any]], node: str | None = None
-    ) -> None:
-        self.record(Op(NEMESIS, "info", f, value, node=node))
-        result = await action()
-        self.record(Op(NEMESIS, "info", f, result, node=node))
+    async def _op(self, f: str, value: Any, action: Callable[[], Awaitable[Any]]) -> None:
+        async with self._busy:
+            self.invoked_at = self.clock.now()
+            if self.on_invoke is not None:
+                self.on_invoke()
+            self.record(Op(NEMESIS, "info", f, value))
+            self.started.set()
+            result = await action()
+            self.record(Op(NEMESIS, "info", f, result))

@@ -98,8 +98,9 @@ class RunProgress:
                 log.info("%.1f/%gs: %s", op.time / 1e9, self.phase_seconds, self._tally())
                 self._next_tally += self._tally_step()
             return
-        period = self._faults.feed(op)
-        if period is not None and not self.live:
+        for period in self._faults.feed(op):
+            if self.live:
+                break
             label = _fault_label(period.fault, period.node)
             if period.end is None:
                 log.info("fault begins: %s (%s)", label, period.detail)
