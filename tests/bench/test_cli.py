@@ -668,3 +668,17 @@ def test_skipped_browser_tests_say_how_to_enable_them(tmp_path: Path) -> None:
     assert "chromium on PATH" in done.stdout
     assert "GLOMERS_BROWSER_TESTS=required" in done.stdout
     assert "apt-get install chromium" in done.stdout
+
+
+@pytest.mark.parametrize("mode", ["--sim", ""])
+def test_a_store_that_is_a_file_is_refused_in_one_line(tmp_path: Path, mode: str) -> None:
+    store = tmp_path / "a-file"
+    store.write_text("not a folder")
+    done = subprocess.run(
+        [PY, "-m", "glomers", "test", "--store", str(store), "--time-limit", "1", *mode.split()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 254, done.stderr
+    assert f"--store {store}: cannot write results there" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert store.read_text() == "not a folder"

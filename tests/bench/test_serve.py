@@ -121,5 +121,41 @@ def test_serve_binds_to_loopback_by_default_and_refuses_a_missing_store(tmp_path
         [sys.executable, "-m", "glomers", "serve", "--store", str(tmp_path / "none")],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert done.returncode == 2
+    assert done.returncode == 254
     assert "no store at" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "code", "message"),
+    [
+        ("--port 99999", 254, "must be a port number from 0 to 65535, not 99999"),
+        ("--port http", 254, "invalid port value: 'http'"),
+        ("--bogus", 254, "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_serve_flags_exit_254_in_one_line(
+    tmp_path: Path, flags: str, code: int, message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "glomers", "serve", "--store", str(tmp_path), *flags.split()],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == code
+    assert message in done.stderr.splitlines()[-1]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_taken_port_is_255_in_one_line(tmp_path: Path) -> None:
+    taken = StoreServer(tmp_path, port=0)
+    try:
+        port = taken.server_address[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "glomers", "serve", "--store", str(tmp_path), "--port",
+             str(port)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        taken.server_close()
+    assert done.returncode == 255
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -18,13 +18,13 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from rich.logging import RichHandler
 
 from glomers.bench import report
 from glomers.bench.clock import LoopClock
-from glomers.bench.core import EXIT_BAD_ARGS, EXIT_ERROR, Outcome, TestOptions, TestRun
+from glomers.bench.core import Outcome, TestOptions, TestRun
 from glomers.bench.inproc import node_logs
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
@@ -32,6 +32,7 @@ from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
 from glomers.bench.store import RunStore
+from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser
 from glomers.bench.words import counted
 from glomers.bench.workloads import WORKLOADS
 
@@ -39,15 +40,6 @@ log = logging.getLogger("glomers.bench")
 
 #: Nodes without ``--node-count``: Jepsen's default node list.
 DEFAULT_NODES = [f"n{i}" for i in range(1, 6)]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, exiting with Jepsen's status for bad arguments (254) instead of 2,
-    which would read as "valid: unknown"."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_ARGS, f"{self.prog}: error: {message}\n")
 
 
 def _finite(text: str) -> float:
@@ -112,7 +104,7 @@ def _nemesis(text: str) -> list[str]:
 
 
 def test_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = Parser(
         prog="glomers test",
         description="Run a Maelstrom-style test: start the nodes, drive the workload's "
         "clients against them through a simulated network with faults, and check the history.",
@@ -270,10 +262,21 @@ def node_argv(args: argparse.Namespace) -> list[str]:
     return [path, *args.args]
 
 
+def open_store(root: Path, workload: str) -> RunStore | None:
+    """A new run folder under ``root``, or None (said in one line) if it cannot be made."""
+    try:
+        return RunStore(root, workload)
+    except OSError as exc:
+        print(f"glomers test: --store {root}: cannot write results there: {exc}", file=sys.stderr)
+        return None
+
+
 async def run_test(args: argparse.Namespace) -> int:
     opts = build_options(args)
     argv = node_argv(args)
-    store = RunStore(args.store, opts.workload)
+    store = open_store(args.store, opts.workload)
+    if store is None:
+        return EXIT_BAD_ARGS
     _announce("test", opts, f"node program: {' '.join(argv)}")
     clock = LoopClock()
 
@@ -337,7 +340,9 @@ def run_sim(args: argparse.Namespace) -> int:
     except NotSimulable as exc:
         print(f"glomers test: {exc}", file=sys.stderr)
         return EXIT_BAD_ARGS
-    store = RunStore(args.store, opts.workload)
+    store = open_store(args.store, opts.workload)
+    if store is None:
+        return EXIT_BAD_ARGS
     _announce("simulated test", opts, f"nodes from {spec}")
     progress = _progress(opts)
     try:
@@ -393,7 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     """The ``glomers`` command."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        top = _Parser(
+        top = Parser(
             prog="glomers",
             description="Maelstrom-compatible testing of distributed-systems nodes.",
         )

@@ -51,17 +51,12 @@ from glomers.bench.nemesis import Nemesis
 from glomers.bench.net import Journal, Latency, Network
 from glomers.bench.process import NodeFault
 from glomers.bench.services import default_services
+from glomers.bench.usage import EXIT_ERROR, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 from glomers.bench.workloads import Workload, reuses_clients, workload_for
 
 log = logging.getLogger("glomers.bench")
 
 T = TypeVar("T")
-
-#: Exit statuses, as Maelstrom's (Jepsen's): valid, invalid, cannot tell; bad
-#: arguments; a run that cannot be analysed (a node that cannot start, fails init
-#: or crashes, or the bench itself failing).
-EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN = 0, 1, 2
-EXIT_BAD_ARGS, EXIT_ERROR = 254, 255
 
 
 @dataclass

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from glomers.bench.report import verdict_class
+from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser, port
 from glomers.bench.words import counted
 
 #: Files whose type the standard table does not know.
@@ -196,25 +197,25 @@ class StoreServer(ThreadingHTTPServer):
 
 def serve(argv: list[str]) -> int:
     """The ``glomers serve`` command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="glomers serve",
         description="Browse the results of test runs in a web browser.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--store", type=Path, default=Path("store"), help="the results folder")
-    parser.add_argument("--port", type=int, default=8080, help="the port to listen on")
+    parser.add_argument("--port", type=port, default=8080, help="the port to listen on")
     parser.add_argument(
         "--host", default="127.0.0.1", help="the address to bind (0.0.0.0 exposes it to others)"
     )
     args = parser.parse_args(argv)
     if not args.store.is_dir():
         print(f"glomers serve: no store at {args.store} (run glomers test first)", file=sys.stderr)
-        return 2
+        return EXIT_BAD_ARGS
     try:
         server = StoreServer(args.store, args.host, args.port)
     except OSError as exc:
         print(f"glomers serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     server.verbose = True
     print(f"Serving {args.store} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
