@@ -75,6 +75,10 @@ def test_plain_lines_follow_a_simulated_run(caplog: pytest.LogCaptureFixture) ->
     ]  # fmt: skip
     assert any(m.startswith("fault begins: kill n") for m in lines)
     assert any(m == "fault ends: partition" for m in lines)
+    # Faults in words, never as Python dicts.
+    begins = [m for m in lines if m.startswith("fault begins: partition")]
+    assert any(" hears nothing from " in m for m in begins)
+    assert all("{" not in m for m in begins)  # minority-third of 3 cuts nobody off
     tallies = [m for m in lines if m[0].isdigit()]
     assert 5 <= len(tallies) <= 10  # one per tenth of the time limit
     stats = outcome.results["stats"]
@@ -88,3 +92,13 @@ def test_live_panel_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatc
     assert not live_wanted()
     monkeypatch.delenv("CI")
     assert live_wanted()
+
+
+def test_fault_words() -> None:
+    from glomers.bench.progress import fault_words
+
+    grudge = {"isolated": {"n0": ["n1", "n2"], "n1": ["n0"], "n2": []}}
+    assert fault_words(grudge) == "n0 hears nothing from n1, n2; n1 hears nothing from n0"
+    assert fault_words({"isolated": {"n0": []}}) == "nobody cut off"
+    assert fault_words(["n1", "n3"]) == "n1, n3"
+    assert fault_words("latency x10") == "latency x10"

@@ -439,3 +439,42 @@ def test_a_page_that_fails_is_skipped_and_the_others_written(
     assert "Valid" in (store.dir / "report.html").read_text()
     assert json.loads((store.dir / "results.json").read_text()) == results
     assert "could not write the plots" in caplog.text and "no plots today" in caplog.text
+
+
+def test_the_verdict_line_names_the_checkers_that_failed() -> None:
+    results = copy.deepcopy(VALID)
+    results["valid"] = False
+    results["stats"] = {"valid": False, "count": 3, "ok_count": 1, "fail_count": 0,
+                        "info_count": 2, "by_f": {"read": {"valid": False, "count": 2,
+                        "ok_count": 0, "fail_count": 0, "info_count": 2}}}  # fmt: skip
+    lines = summary(results).splitlines()
+    assert "stats is invalid: no read operation succeeded (2 attempted)" in lines
+    assert lines[-1] == "INVALID: stats failed (see above)."
+
+
+def test_a_valid_run_whose_final_reads_all_failed_says_so() -> None:
+    results = copy.deepcopy(VALID)
+    results["workload"]["final_reads"] = []
+    last = summary(results).splitlines()[-1]
+    assert last.startswith("Valid: every checker passed. But no final read succeeded")
+
+
+def test_a_run_with_no_operations_claims_no_availability() -> None:
+    results = copy.deepcopy(VALID)
+    results["stats"] = {"valid": True, "count": 0, "ok_count": 0, "fail_count": 0,
+                        "info_count": 0, "by_f": {}}  # fmt: skip
+    results["availability"] = {"valid": True, "ok_fraction": 1.0}
+    text = summary(results)
+    assert "availability: no operation was invoked" in text
+    assert "100.0%" not in text
+
+
+def test_the_summary_says_why_operations_ended_info() -> None:
+    results = copy.deepcopy(VALID)
+    example = {"f": "read", "node": "n0", "error": "indeterminate: malformed-rpc-response: x"}
+    results["exceptions"] = {"valid": True, "exceptions": [
+        {"class": "malformed-rpc-response", "count": 7, "example": example}]}  # fmt: skip
+    assert (
+        "info: 7 x malformed-rpc-response, e.g. read on n0: indeterminate: "
+        "malformed-rpc-response: x" in summary(results).splitlines()
+    )

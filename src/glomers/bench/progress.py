@@ -19,6 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -38,6 +39,21 @@ def live_wanted() -> bool:
 
 def _fault_label(fault: str, node: str | None) -> str:
     return fault if node is None else f"{fault} {node}"
+
+
+def fault_words(detail: Any) -> str:
+    """What a fault did, in words: who stops hearing whom in a partition, the
+    nodes a kill or pause took, or the nemesis's own text."""
+    if isinstance(detail, dict) and isinstance(detail.get("isolated"), dict):
+        cut = [
+            f"{node} hears nothing from {', '.join(map(str, sources))}"
+            for node, sources in sorted(detail["isolated"].items())
+            if sources
+        ]
+        return "; ".join(cut) or "nobody cut off"
+    if isinstance(detail, list | tuple):
+        return ", ".join(map(str, detail)) or "no node"
+    return str(detail)
 
 
 class RunProgress:
@@ -103,7 +119,7 @@ class RunProgress:
                 break
             label = _fault_label(period.fault, period.node)
             if period.end is None:
-                log.info("fault begins: %s (%s)", label, period.detail)
+                log.info("fault begins: %s (%s)", label, fault_words(period.detail))
             else:
                 log.info("fault ends: %s", label)
 

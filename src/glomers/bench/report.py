@@ -51,9 +51,12 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
                 f"info {s.get('info_count', 0)}, fail {s.get('fail_count', 0)})"
             )
     availability = results.get("availability") or {}
-    if "ok_fraction" in availability:
+    if not stats.get("count") and stats:
+        lines.append("availability: no operation was invoked")
+    elif "ok_fraction" in availability:
         flag = "" if availability.get("valid", True) else "  <- below the --availability target"
         lines.append(f"availability: {_pct(availability['ok_fraction'])} ok{flag}")
+    lines += _exception_lines(results)
     net = results.get("net") or {}
     if net:
         servers = net.get("servers", {})
@@ -79,7 +82,7 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
     for name, result in results.items():
         if isinstance(result, dict) and result.get("valid") is False:
             lines.append(f"{name} is invalid: {_why(name, result)}")
-    if "strict" in results or found:
+    if found or (results.get("strict") and not results.get("error")):
         lines += _findings_lines(results, found)
     if results.get("error"):
         lines.append("")
@@ -90,8 +93,63 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
         lines.append(f"results: {run_dir}")
         if (Path(run_dir) / "report.html").exists():
             lines.append(f"report: {Path(run_dir) / 'report.html'} (all runs: glomers serve)")
-    lines.append(VERDICTS.get(results.get("valid", "unknown"), VERDICTS["unknown"]))
+    lines.append(verdict_line(results))
     return "\n".join(lines)
+
+
+def verdict_line(results: Mapping[str, Any]) -> str:
+    """The last line of the summary: the verdict, naming what decided it."""
+    valid = results.get("valid", "unknown")
+    if valid is True:
+        unchecked = _unchecked_reads(results)
+        return VERDICTS[True] + (f" But {unchecked}." if unchecked else "")
+    if valid is False:
+        failed = [
+            name
+            for name, result in results.items()
+            if isinstance(result, Mapping) and result.get("valid") is False
+        ]
+        if results.get("strict"):
+            failed += [
+                f"{name} (beyond Maelstrom)"
+                for name, finding in findings_of(results).items()
+                if finding.get("valid") is False
+            ]
+        if failed:
+            return f"INVALID: {', '.join(failed)} failed (see above)."
+    return VERDICTS.get(valid, VERDICTS["unknown"])
+
+
+def _unchecked_reads(results: Mapping[str, Any]) -> str | None:
+    """Why a valid counter run proves less than it seems: no final read was checked."""
+    workload = results.get("workload") or {}
+    if "final_reads" not in workload or workload.get("final_reads"):
+        return None
+    attempted = ((results.get("stats") or {}).get("by_f") or {}).get("read", {}).get("count")
+    return "no final read succeeded, so no read was checked" + (
+        "" if attempted is None else f" ({attempted} reads in all)"
+    )
+
+
+#: Kinds of failure shown per run on the console (all are in results.json).
+_MAX_EXCEPTIONS = 3
+
+
+def _exception_lines(results: Mapping[str, Any]) -> list[str]:
+    """Why operations ended ``info``: each kind, how often, and one example."""
+    kinds = (results.get("exceptions") or {}).get("exceptions") or []
+    lines = []
+    for kind in kinds[:_MAX_EXCEPTIONS]:
+        example = kind.get("example") or {}
+        why = str(example.get("error", ""))
+        why = why if len(why) <= 200 else why[:200] + "..."
+        lines.append(
+            f"info: {kind.get('count')} x {kind.get('class')}, e.g. {example.get('f')} on "
+            f"{example.get('node')}: {why}"
+        )
+    if len(kinds) > _MAX_EXCEPTIONS:
+        lines.append(f"info: ... and {len(kinds) - _MAX_EXCEPTIONS} more kinds (see results.json)")
+    return lines
 
 
 def findings_of(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
