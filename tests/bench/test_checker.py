@@ -388,7 +388,10 @@ def test_read_lag_seconds_when_the_total_went_down_and_up() -> None:
     assert result["valid"] is True  # 0 is within [-5, 10]
 
 
-def test_read_lag_below_every_acknowledged_total_counts_from_the_start() -> None:
+def test_read_lag_takes_back_decrements_the_read_may_have_seen() -> None:
+    """A pn-counter read that saw an unacknowledged decrement: only the
+    acknowledged +3 it missed is lag, and it was missed for 1 s (not since the
+    start of the run)."""
     h = History()
     h.invoke(0, "add", -2, at=0.5)  # never completes
     h.invoke(1, "add", 3, at=0.6)
@@ -396,9 +399,32 @@ def test_read_lag_below_every_acknowledged_total_counts_from_the_start() -> None
     h.invoke(2, "read", at=2)
     h.complete(2, "ok", "read", -2, at=2.1)
     result = read_lag(h.ops)
-    assert result["lag"]["max"] == 5
-    assert result["lag_seconds"]["max"] == pytest.approx(2.0)
+    assert result["lag"]["max"] == 3
+    assert result["lag_seconds"]["max"] == pytest.approx(1.0)
     assert result["valid"] is True
+
+
+def test_read_lag_counts_from_the_start_when_below_every_acknowledged_total() -> None:
+    h = History()
+    h.invoke(1, "add", -3, at=0.6)
+    h.complete(1, "ok", "add", -3, at=1)
+    h.invoke(2, "read", at=2)
+    h.complete(2, "ok", "read", -5, at=2.1)  # below 0 and -3: impossible, lag from the start
+    result = read_lag(h.ops)
+    assert result["lag"]["max"] == 2
+    assert result["lag_seconds"]["max"] == pytest.approx(2.0)
+
+
+def test_a_decrement_invoked_during_the_read_is_taken_back_too() -> None:
+    h = History()
+    h.invoke(0, "add", 4, at=0.1)
+    h.complete(0, "ok", "add", 4, at=0.2)
+    h.invoke(2, "read", at=1)
+    h.invoke(1, "add", -4, at=1.1)
+    h.complete(2, "ok", "read", 0, at=1.2)  # saw the decrement, missed nothing
+    h.complete(1, "ok", "add", -4, at=1.3)
+    result = read_lag(h.ops)
+    assert result["lag"]["max"] == 0 and result["lagging_reads"] == 0
 
 
 def test_read_lag_concurrent_add_gives_negative_lag() -> None:

@@ -387,6 +387,9 @@ def _read_lags(
             positive, negative = positive + max(d, 0), negative + min(d, 0)
 
     known = 0
+    # Negative deltas of the adds acknowledged so far: with ``negative`` (those
+    # invoked so far) they give the decrements a read may have seen early.
+    acked_negative = 0
     ack_times = [0]  # ack_times[j]: completion time of the j-th ok add (0: test start)
     # Suffix minima of K_0..K_m: indices with strictly increasing totals. The
     # last j with K_j <= v is always one of them, found by bisection.
@@ -394,6 +397,8 @@ def _read_lags(
     minima_total = [0]
 
     lags: list[dict[str, Any]] = []
+    # Per read in flight: its entry in ``lags`` and the decrements acknowledged when it began.
+    started: dict[int, tuple[dict[str, Any], int]] = {}
     too_high: list[dict[str, Any]] = []
     too_low: list[dict[str, Any]] = []
     skipped = 0
@@ -408,6 +413,7 @@ def _read_lags(
                 positive, negative = positive + max(d, 0), negative + min(d, 0)
             if op is operation.completion and op.type == "ok":
                 known += _delta(operation)
+                acked_negative += min(_delta(operation), 0)
                 ack_times.append(op.time)
                 while minima_total and minima_total[-1] >= known:
                     minima_total.pop()
@@ -424,25 +430,26 @@ def _read_lags(
                 skipped += 1
             continue
         if op is operation.invoke:
-            lag = known - value
-            seconds = 0.0
-            if lag > 0:
-                i = bisect_right(minima_total, value) - 1
-                since = ack_times[minima_index[i] + 1] if i >= 0 else 0
-                seconds = (op.time - since) / _NANOS_PER_SECOND
-            lags.append(
-                {
-                    "process": operation.process,
-                    "node": operation.node,
-                    "value": value,
-                    "known": known,
-                    "lag": lag,
-                    "lag_seconds": seconds,
-                    "time": op.time,
-                    "final": operation.final,
-                }
-            )
+            entry = {
+                "process": operation.process,
+                "node": operation.node,
+                "value": value,
+                "known": known,
+                "lag": 0,
+                "lag_seconds": 0.0,
+                "time": op.time,
+                "final": operation.final,
+            }
+            lags.append(entry)
+            started[id(operation)] = (entry, acked_negative)
         if op is completion:
+            began = started.pop(id(operation), None)
+            if began is not None:
+                entry, acked_then = began
+                # Decrements not acknowledged when the read began, which it may
+                # have seen: a value they explain is not a missed add.
+                seen_early = negative - acked_then
+                _measure_lag(entry, value - seen_early, ack_times, minima_index, minima_total)
             where = {"process": operation.process, "node": operation.node, "value": value}
             if value > positive:
                 too_high.append(where | {"bound": positive, "time": op.time})
@@ -452,18 +459,41 @@ def _read_lags(
     return lags, too_high, too_low, skipped
 
 
+def _measure_lag(
+    entry: dict[str, Any],
+    value: int,
+    ack_times: Sequence[int],
+    minima_index: Sequence[int],
+    minima_total: Sequence[int],
+) -> None:
+    """Fill ``entry``'s lag for a read that counts as ``value`` (its value with
+    the decrements it may have seen early taken back)."""
+    entry["lag"] = lag = entry["known"] - value
+    if lag > 0:
+        i = bisect_right(minima_total, value) - 1
+        since = ack_times[minima_index[i] + 1] if i >= 0 else 0
+        entry["lag_seconds"] = (entry["time"] - since) / _NANOS_PER_SECOND
+
+
 def read_lag(history: Sequence[Op]) -> dict[str, Any]:
     """How stale each successful counter read was, and reads no counter could give.
 
     For every ``ok`` read R (final or not) with value v:
 
     - *known* K is the sum of the deltas of the adds that completed ``ok``
-      before R was invoked (earlier in the history). R's **lag** is K - v, in
-      counter units: positive when R missed acknowledged adds; it can be
-      negative when R already saw adds still in flight or of unknown outcome.
+      before R was invoked (earlier in the history). R may also have seen
+      adds that were not acknowledged when it began (in flight, or of unknown
+      outcome); an increment among them only raises v, but a decrement lowers
+      it, which would look like a missed add. So let v' be v minus the
+      negative deltas of the adds invoked before R completed that were not
+      acknowledged before R began (v' = v for a g-counter). R's **lag** is
+      K - v', in counter units: positive only when R certainly missed
+      acknowledged adds; it can be negative when R already saw increments not
+      yet acknowledged. A good counter keeps it at 0 or a few units.
     - **lag_seconds**: for lag > 0, how long the acknowledged total had been
-      above v when R was invoked. Let K_0 = 0 (the counter at the start) and
-      K_j the acknowledged total right after the j-th ok add completed. Take
+      above v' when R was invoked (below, v stands for v'). Let K_0 = 0 (the
+      counter at the start) and K_j the acknowledged total right after the j-th
+      ok add completed. Take
       the last j (up to R's invocation) with K_j <= v; the (j+1)-th ok add is
       the one after which the acknowledged total stayed above v. lag_seconds
       is R's invoke time minus that add's completion time (or minus 0, the

@@ -874,7 +874,10 @@ def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
     out += (
         f"<p>How far below the acknowledged total each of the {lag['count']} ok reads was "
         f"({read_lag.get('lagging_reads', 0)} below it), and for how long that total had "
-        "been above what they read.</p>\n"
+        "been above what they read. Decrements a read may have seen before they were "
+        "acknowledged are not counted as lag. A good counter keeps the median at 0 and the "
+        "seconds near its own staleness bound; seconds as long as the run mean a read "
+        "missed adds acknowledged long before.</p>\n"
     )
     out += _table(["", *keys], rows, range(1, 6))
     worst = read_lag.get("worst")
