@@ -26,6 +26,7 @@ from glomers.bench.checker import (
     perf,
     quantile,
     read_lag,
+    read_lag_points,
     stats,
     value_summary,
 )
@@ -796,3 +797,33 @@ def test_definite_errors_leaves_reads_maelstrom_already_rejects_to_maelstrom() -
     result = definite_errors(refused_add_history(9).ops)
     assert result["valid"] is True
     assert result["reads"] == []
+
+
+def test_a_pn_read_of_a_total_the_counter_never_had_lags_from_the_adds_it_must_have_missed() -> (
+    None
+):
+    """Keys read at different ages can add up to a total the acknowledged history
+    never had (-40 here); the lag then counts from the first acknowledged add
+    the read must have missed (the +5 at 2 s), not from the start."""
+    h = History()
+    for i, (delta, at) in enumerate([(-20, 1), (5, 2), (-20, 3), (15, 4)]):
+        h.invoke(i, "add", delta, at=at - 0.1)
+        h.complete(i, "ok", "add", delta, at=at)
+    h.invoke(9, "read", at=5)
+    h.complete(9, "ok", "read", -40, at=5.1)
+    [point] = read_lag_points(h.ops)
+    assert point["known"] == -20 and point["lag"] == 20
+    assert point["lag_seconds"] == pytest.approx(3.0)
+
+
+def test_a_read_above_the_acknowledged_total_lags_from_the_decrements_it_missed() -> None:
+    h = History()
+    h.invoke(0, "add", 4, at=0.5)
+    h.complete(0, "ok", "add", 4, at=1)
+    h.invoke(1, "add", -3, at=1.5)
+    h.complete(1, "ok", "add", -3, at=2)
+    h.invoke(2, "read", at=4)
+    h.complete(2, "ok", "read", 4, at=4.1)  # missed the -3 acknowledged at 2 s
+    [point] = read_lag_points(h.ops)
+    assert point["lag"] == -3
+    assert point["lag_seconds"] == pytest.approx(2.0)

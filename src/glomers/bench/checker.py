@@ -386,18 +386,16 @@ def _read_lags(
             d = _delta(operation)
             positive, negative = positive + max(d, 0), negative + min(d, 0)
 
-    known = 0
-    # Negative deltas of the adds acknowledged so far: with ``negative`` (those
-    # invoked so far) they give the decrements a read may have seen early.
-    acked_negative = 0
-    ack_times = [0]  # ack_times[j]: completion time of the j-th ok add (0: test start)
-    # Suffix minima of K_0..K_m: indices with strictly increasing totals. The
-    # last j with K_j <= v is always one of them, found by bisection.
-    minima_index = [0]
-    minima_total = [0]
+    # The acknowledged adds in order, as running sums of their increments and
+    # (negated) decrements: ack_times[j] is when the j-th ok add completed
+    # (index 0: the test's start, before any).
+    ack_times = [0]
+    acked_up = [0]
+    acked_down = [0]
 
     lags: list[dict[str, Any]] = []
-    # Per read in flight: its entry in ``lags`` and the decrements acknowledged when it began.
+    # Per read in flight: its entry in ``lags``, the acks before it began, and
+    # the increments and decrements invoked by then.
     started: dict[int, tuple[dict[str, Any], int]] = {}
     too_high: list[dict[str, Any]] = []
     too_low: list[dict[str, Any]] = []
@@ -412,14 +410,10 @@ def _read_lags(
                 d = _delta(operation)
                 positive, negative = positive + max(d, 0), negative + min(d, 0)
             if op is operation.completion and op.type == "ok":
-                known += _delta(operation)
-                acked_negative += min(_delta(operation), 0)
+                d = _delta(operation)
                 ack_times.append(op.time)
-                while minima_total and minima_total[-1] >= known:
-                    minima_total.pop()
-                    minima_index.pop()
-                minima_index.append(len(ack_times) - 1)
-                minima_total.append(known)
+                acked_up.append(acked_up[-1] + max(d, 0))
+                acked_down.append(acked_down[-1] - min(d, 0))
             continue
         completion = operation.completion
         if operation.f != "read" or completion is None or completion.type != "ok":
@@ -430,26 +424,27 @@ def _read_lags(
                 skipped += 1
             continue
         if op is operation.invoke:
+            acks = len(ack_times) - 1
             entry = {
                 "process": operation.process,
                 "node": operation.node,
                 "value": value,
-                "known": known,
+                "known": acked_up[acks] - acked_down[acks],
                 "lag": 0,
                 "lag_seconds": 0.0,
                 "time": op.time,
                 "final": operation.final,
             }
             lags.append(entry)
-            started[id(operation)] = (entry, acked_negative)
+            started[id(operation)] = (entry, acks)
         if op is completion:
             began = started.pop(id(operation), None)
             if began is not None:
-                entry, acked_then = began
-                # Decrements not acknowledged when the read began, which it may
-                # have seen: a value they explain is not a missed add.
-                seen_early = negative - acked_then
-                _measure_lag(entry, value - seen_early, ack_times, minima_index, minima_total)
+                entry, acks = began
+                # Adds not acknowledged when the read began, which it may have seen.
+                early_up = positive - acked_up[acks]
+                early_down = -negative - acked_down[acks]
+                _measure_lag(entry, acks, early_up, early_down, ack_times, acked_up, acked_down)
             where = {"process": operation.process, "node": operation.node, "value": value}
             if value > positive:
                 too_high.append(where | {"bound": positive, "time": op.time})
@@ -461,18 +456,32 @@ def _read_lags(
 
 def _measure_lag(
     entry: dict[str, Any],
-    value: int,
+    acks: int,
+    early_up: int,
+    early_down: int,
     ack_times: Sequence[int],
-    minima_index: Sequence[int],
-    minima_total: Sequence[int],
+    acked_up: Sequence[int],
+    acked_down: Sequence[int],
 ) -> None:
-    """Fill ``entry``'s lag for a read that counts as ``value`` (its value with
-    the decrements it may have seen early taken back)."""
-    entry["lag"] = lag = entry["known"] - value
-    if lag > 0:
-        i = bisect_right(minima_total, value) - 1
-        since = ack_times[minima_index[i] + 1] if i >= 0 else 0
-        entry["lag_seconds"] = (entry["time"] - since) / _NANOS_PER_SECOND
+    """Fill in ``entry``'s lag: a read that began after ``acks`` acknowledged
+    adds and may also have seen ``early_up`` of increments and ``early_down``
+    of decrements not acknowledged by then."""
+    known, value = entry["known"], entry["value"]
+    # How much of the acknowledged increments (decrements) it must have missed.
+    missed_up = known - value - early_down
+    missed_down = value - known - early_up
+    entry["lag"] = missed_up
+    if missed_up <= 0 and missed_down <= 0:
+        return
+    # The latest j such that missing every ack after the j-th (and seeing any
+    # of the early adds) can give the value: the running sums only grow, so
+    # each condition holds for a prefix of j.
+    j = min(
+        bisect_right(acked_up, acked_up[acks] - max(missed_up, 0), 0, acks + 1),
+        bisect_right(acked_down, acked_down[acks] - max(missed_down, 0), 0, acks + 1),
+    )
+    since = ack_times[j]  # ack_times[0] is the test's start
+    entry["lag_seconds"] = (entry["time"] - since) / _NANOS_PER_SECOND
 
 
 def read_lag(history: Sequence[Op]) -> dict[str, Any]:
@@ -483,23 +492,24 @@ def read_lag(history: Sequence[Op]) -> dict[str, Any]:
     - *known* K is the sum of the deltas of the adds that completed ``ok``
       before R was invoked (earlier in the history). R may also have seen
       adds that were not acknowledged when it began (in flight, or of unknown
-      outcome); an increment among them only raises v, but a decrement lowers
-      it, which would look like a missed add. So let v' be v minus the
-      negative deltas of the adds invoked before R completed that were not
-      acknowledged before R began (v' = v for a g-counter). R's **lag** is
-      K - v', in counter units: positive only when R certainly missed
-      acknowledged adds; it can be negative when R already saw increments not
-      yet acknowledged. A good counter keeps it at 0 or a few units.
-    - **lag_seconds**: for lag > 0, how long the acknowledged total had been
-      above v' when R was invoked (below, v stands for v'). Let K_0 = 0 (the
-      counter at the start) and K_j the acknowledged total right after the j-th
-      ok add completed. Take
-      the last j (up to R's invocation) with K_j <= v; the (j+1)-th ok add is
-      the one after which the acknowledged total stayed above v. lag_seconds
-      is R's invoke time minus that add's completion time (or minus 0, the
-      test's start, if even K_0 > v). With only non-negative deltas this is
-      simply the age of the oldest acknowledged add R could not have seen if it
-      saw a prefix of them. It is 0 for reads with lag <= 0.
+      outcome): E+ of increments and E- of decrements. R's **lag** is how
+      much of the acknowledged increments it must have missed: K - v - E-, in
+      counter units (for a g-counter simply K - v). It is positive only when R
+      certainly missed acknowledged adds, and negative when R already saw
+      increments not yet acknowledged. A good counter keeps it at 0 or a few
+      units.
+    - **lag_seconds**: how long ago the acknowledged history last allowed v.
+      Reading v means missing some acknowledged adds and seeing some of the
+      early ones; going back from R's invocation over the acknowledged adds,
+      take the most recent point such that missing every add acknowledged
+      after it can give v (its increments at least K - v - E-, its decrements
+      at least v - K - E+). lag_seconds is the time from the first add R must
+      have missed to R's invocation (from the test's start if no point will
+      do), and 0 when R needs to miss nothing. For a g-counter this is the age
+      of the oldest acknowledged add R could not have seen if it saw a prefix
+      of them. A pn-counter read that adds up keys of different ages can give
+      a total the counter never had; the figure then says how far back the
+      acknowledged adds must be cut for it to make sense.
     - **bounds**: a counter's value is the sum of some adds that were invoked
       before the read completed (``fail`` adds excluded: they did not happen),
       so v can be neither above the sum of their positive deltas nor below the
