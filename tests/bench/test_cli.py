@@ -682,3 +682,23 @@ def test_a_store_that_is_a_file_is_refused_in_one_line(tmp_path: Path, mode: str
     assert f"--store {store}: cannot write results there" in done.stderr
     assert "Traceback" not in done.stderr
     assert store.read_text() == "not a folder"
+
+
+def test_a_script_without_a_shebang_is_told_what_to_add(tmp_path: Path) -> None:
+    script = tmp_path / "node.py"
+    script.write_text("print('hello')\n")
+    script.chmod(0o755)
+    done, results = glomers_test(
+        tmp_path, "-w echo --node-count 1 --time-limit 1 --bin", str(script)
+    )
+    assert done.returncode == 255
+    assert results is not None
+    assert (
+        "a script needs a first line naming its interpreter, such as #!/usr/bin/env python3"
+        in (results["error"])
+    )
+    # The whole report once (the summary); the log line at the moment is one line.
+    assert done.stdout.count("Exec format error") == 1
+    assert [line for line in done.stderr.splitlines() if " ERROR " in line] == [
+        next(line for line in done.stderr.splitlines() if "Exec format error" in line)
+    ]

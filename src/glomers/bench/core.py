@@ -137,6 +137,10 @@ def round_robin(free: set[int], cursor: int, threads: int) -> int:
     return min(later) if later else min(free)
 
 
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
+
+
 def _is_init(message: dict[str, Any]) -> bool:
     return bool(message["body"].get("type") == "init")
 
@@ -448,10 +452,11 @@ class TestRun:
             else:
                 seen["count"] += 1
         elif fault.kind == "crash" and self._running:
-            log.error("%s\n\nThe run goes on without it.", fault.report)
+            # One line now; the whole report (with the node's last lines) comes once, at the end.
+            log.error("%s The run goes on without it.", _first_line(fault.report))
             self.crashes.setdefault(fault.node, fault)
         elif not self._fault.done():
-            log.error("%s", fault.report)
+            log.error("%s The run stops.", _first_line(fault.report))
             self._fault.set_result(fault)
 
     async def _guard(self, work: Awaitable[T]) -> T:

@@ -23,6 +23,7 @@ import asyncio
 import atexit
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import signal
@@ -213,6 +214,11 @@ class ProcessHost:
             )
         except OSError as exc:
             problem = f"Could not start node {self.node_id} with {self.argv!r}: {exc}"
+            if exc.errno == errno.ENOEXEC:
+                problem += (
+                    f". The system cannot run {self.argv[0]} as it is: a script needs a first "
+                    "line naming its interpreter, such as #!/usr/bin/env python3"
+                )
             self.on_fault(NodeFault(self.node_id, problem))
             return
         finally:
