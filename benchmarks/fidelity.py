@@ -27,6 +27,8 @@ from glomers.bench.checker import value_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARD = "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"
+ONE_NODE = "-w g-counter --node-count 1 --rate 10 --time-limit 5"
+TWO_ECHO = "-w echo --node-count 2 --rate 20 --time-limit 5"
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Row:
     name: str
     node: str  # python arguments: "-m module" or a file under the repository
     flags: str
-    expect: str | None  # "valid", "invalid", or None when the bug shows on some seeds only
+    expect: str | None  # "valid", "invalid", "crashed", or None: a bug some seeds show
     about: str
 
 
@@ -58,6 +60,19 @@ ROWS = (
     Row("exp-latency", "-m glomers.counter",
         f"{STANDARD} --latency 100 --latency-dist exponential", "valid",
         "the project's counter, exponential latency of mean 100 ms"),
+    # Nodes that break a rule Maelstrom enforces: each fix of the bench agrees.
+    Row("reply-extra-field", "tests/nodes/sloppy_counter.py add-delta", ONE_NODE, "invalid",
+        "add_ok carries a field its schema lacks: every add is info, stats fails"),
+    Row("read-extra-field", "tests/nodes/sloppy_counter.py read-extra", ONE_NODE, "invalid",
+        "read_ok carries a field its schema lacks: every read is info, stats fails"),
+    Row("definite-error", "tests/nodes/sloppy_counter.py refuse", ONE_NODE, "valid",
+        "adds answered with error 20 yet applied: info under Maelstrom, a finding beyond it"),
+    Row("bad-line", "tests/nodes/misbehave.py not-json", TWO_ECHO, "valid",
+        "n0 prints a log line on stdout: it goes mute, the run goes on"),
+    Row("late-reply", "tests/nodes/misbehave.py late", TWO_ECHO.replace("5", "10"), "valid",
+        "n0 answers a client that gave up and was replaced: it goes mute"),
+    Row("crash", "tests/nodes/misbehave.py crash", TWO_ECHO, "crashed",
+        "n0 exits with status 7 mid-run: the run cannot be judged (255)"),
 )  # fmt: skip
 
 
