@@ -90,26 +90,39 @@ def test_rate_threads_and_final_reads() -> None:
     assert all(op.value >= 0 for op in invokes if op.f == "add")
 
 
-def flaky_counter() -> Node:
-    """Answers every other add with an indefinite error, after applying nothing."""
-    node = Node()
-    total = 0
-    calls = 0
+def erring_counter(
+    error: Callable[[], Exception], *, first: bool, applied: bool
+) -> Callable[[], Node]:
+    """A one-node counter that answers every other add (from the first one if
+    ``first``) with ``error``; with ``applied`` it applies those adds all the same."""
 
-    @node.handler("add")
-    def add(req: Request[Body]) -> Body:
-        nonlocal calls, total
-        calls += 1
-        if calls % 2:
-            raise Crash("flaky")
-        total += req.body["delta"]
-        return {"type": "add_ok"}
+    def build() -> Node:
+        node = Node()
+        total = 0
+        calls = 0
 
-    @node.handler("read")
-    def read(req: Request[Body]) -> Body:
-        return {"type": "read_ok", "value": total}
+        @node.handler("add")
+        def add(req: Request[Body]) -> Body:
+            nonlocal calls, total
+            calls += 1
+            if calls % 2 == (1 if first else 0):
+                if applied:
+                    total += req.body["delta"]
+                raise error()
+            total += req.body["delta"]
+            return {"type": "add_ok"}
 
-    return node
+        @node.handler("read")
+        def read(req: Request[Body]) -> Body:
+            return {"type": "read_ok", "value": total}
+
+        return node
+
+    return build
+
+
+#: Every other add fails with an indefinite error, and nothing was applied.
+flaky_counter = erring_counter(lambda: Crash("flaky"), first=True, applied=False)
 
 
 def test_info_starts_a_new_process() -> None:
@@ -350,30 +363,9 @@ def test_a_builder_that_fails_is_a_node_fault() -> None:
 def lying_counter(apply_refused: bool = True) -> Callable[[], Node]:
     """Answers every other add with key-does-not-exist (a definite error); with
     ``apply_refused`` it applies those adds all the same."""
-
-    def build() -> Node:
-        node = Node()
-        total = 0
-        calls = 0
-
-        @node.handler("add")
-        def add(req: Request[Body]) -> Body:
-            nonlocal calls, total
-            calls += 1
-            if calls % 2 == 0:
-                if apply_refused:
-                    total += req.body["delta"]
-                raise KeyDoesNotExist("no such counter")
-            total += req.body["delta"]
-            return {"type": "add_ok"}
-
-        @node.handler("read")
-        def read(req: Request[Body]) -> Body:
-            return {"type": "read_ok", "value": total}
-
-        return node
-
-    return build
+    return erring_counter(
+        lambda: KeyDoesNotExist("no such counter"), first=False, applied=apply_refused
+    )
 
 
 def test_definite_errors_are_info_and_a_finding_beyond_maelstrom() -> None:
