@@ -1,5 +1,5 @@
 """``python -m glomers`` is the ``glomers`` command."""
 
-from glomers.bench.cli import main
+from glomers._cli import main
 
 main()
