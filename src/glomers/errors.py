@@ -65,8 +65,6 @@ class ErrorCode(IntEnum):
 
 
 _INDEFINITE = frozenset({ErrorCode.TIMEOUT, ErrorCode.CRASH})
-# Body keys that belong to the protocol, not to an error's extra details.
-_RESERVED = frozenset({"type", "code", "text", "in_reply_to", "msg_id"})
 
 
 def is_definite(code: int) -> bool:

@@ -67,10 +67,6 @@ def is_client(node_id: str) -> bool:
     return node_id.startswith("c")
 
 
-def involves_client(message: Message) -> bool:
-    return is_client(message["src"]) or is_client(message["dest"])
-
-
 @dataclass(slots=True)
 class Latency:
     """The latency of node-to-node messages: mean in milliseconds and a shape."""

@@ -46,7 +46,6 @@ _NS_PER_S = 1_000_000_000
 _LINE_PX = 14  # one line of box text
 _MIN_BOX_PX = 2
 _GUTTER_PX = 64
-_HEAD_PX = 32
 _LANE_PX = 7  # one fault period bar in the nemesis column
 _MIN_HEIGHT_PX = 300
 _MAX_HEIGHT_PX = 150_000
