@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -121,6 +122,25 @@ async def test_timeout_is_indefinite(kv_net: Any) -> None:
     with pytest.raises(Timeout) as info:
         await SeqKV(node).write("x", 1)
     assert not info.value.definite
+
+
+async def test_each_call_can_take_its_own_timeout(kv_net: Any) -> None:
+    node, fake, _ = kv_net
+    fake.drop = True
+    kv = SeqKV(node, timeout=None)  # the client's own default: wait for ever
+    calls = [
+        kv.read("x", timeout=0.01),
+        kv.read_int("x", 0, timeout=0.01),
+        kv.write("x", 1, timeout=0.01),
+        kv.cas("x", 1, 2, timeout=0.01),
+    ]
+    for call in calls:
+        with pytest.raises(Timeout):
+            # Without the per-call timeout the call would wait for ever: bound the test.
+            await asyncio.wait_for(call, 5)
+    fake.drop = False
+    await kv.write("x", 7, timeout=1.0)
+    assert await kv.read_int("x", timeout=1.0) == 7
 
 
 async def test_any_json_keys_and_values(kv_net: Any) -> None:

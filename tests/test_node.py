@@ -525,3 +525,16 @@ def test_registering_twice_or_init_is_refused() -> None:
         node.handler("x")(lambda req: None)
     with pytest.raises(ValueError, match="on_init"):
         node.handler("init")
+
+
+def test_handler_without_parentheses_or_with_a_non_string_type_is_refused() -> None:
+    node = Node()
+
+    async def echo(req: Request[Body]) -> Body:
+        return {"type": "echo_ok"}
+
+    with pytest.raises(TypeError, match=r"needs the message type in parentheses.*'echo'"):
+        node.handler(echo)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="a message type is a string"):
+        node.handler(3)  # type: ignore[call-overload]
+    assert node.handler("echo")(echo) is echo

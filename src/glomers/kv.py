@@ -38,7 +38,7 @@ class KV:
     Errors the service answers are raised as ``RPCError`` subclasses:
     ``KeyDoesNotExist`` (20) and ``PreconditionFailed`` (22) above all, and
     ``Timeout`` (code 0) when no answer comes in ``timeout`` seconds (default:
-    the node's ``rpc_timeout``).
+    the node's ``rpc_timeout``). Each call can take its own ``timeout=``.
     """
 
     def __init__(self, node: Node, service: str = SEQ_KV, *, timeout: Wait = DEFAULT) -> None:
@@ -49,11 +49,14 @@ class KV:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.service!r})"
 
-    async def read(self, key: Any, default: Any = _MISSING) -> Any:
+    def _wait(self, timeout: Wait) -> Wait:
+        return self.timeout if timeout is DEFAULT else timeout
+
+    async def read(self, key: Any, default: Any = _MISSING, *, timeout: Wait = DEFAULT) -> Any:
         """The value of ``key``; ``default`` if given and the key does not exist."""
         try:
             reply = await self.node.rpc(
-                self.service, {"type": "read", "key": key}, timeout=self.timeout
+                self.service, {"type": "read", "key": key}, timeout=self._wait(timeout)
             )
         except KeyDoesNotExist:
             if default is _MISSING:
@@ -63,21 +66,31 @@ class KV:
             raise Crash(f"read_ok without a value: {reply!r}", source=self.service)
         return reply["value"]
 
-    async def read_int(self, key: Any, default: int | None = None) -> int:
+    async def read_int(
+        self, key: Any, default: int | None = None, *, timeout: Wait = DEFAULT
+    ) -> int:
         """The integer value of ``key``; ``default`` (if not None) when it does not exist."""
-        value = await (self.read(key) if default is None else self.read(key, default))
+        value = await self.read(key, _MISSING if default is None else default, timeout=timeout)
         if type(value) is not int:
             raise TypeError(f"{self.service} key {key!r} holds {value!r}, not an integer")
         return value
 
-    async def write(self, key: Any, value: Any) -> None:
+    async def write(self, key: Any, value: Any, *, timeout: Wait = DEFAULT) -> None:
         """Set ``key`` to ``value``."""
         await self.node.rpc(
-            self.service, {"type": "write", "key": key, "value": value}, timeout=self.timeout
+            self.service,
+            {"type": "write", "key": key, "value": value},
+            timeout=self._wait(timeout),
         )
 
     async def cas(
-        self, key: Any, from_: Any, to: Any, *, create_if_not_exists: bool = False
+        self,
+        key: Any,
+        from_: Any,
+        to: Any,
+        *,
+        create_if_not_exists: bool = False,
+        timeout: Wait = DEFAULT,
     ) -> None:
         """Set ``key`` to ``to`` if it holds ``from_``, else raise ``PreconditionFailed``.
 
@@ -87,7 +100,7 @@ class KV:
         body: dict[str, Any] = {"type": "cas", "key": key, "from": from_, "to": to}
         if create_if_not_exists:
             body["create_if_not_exists"] = True
-        await self.node.rpc(self.service, body, timeout=self.timeout)
+        await self.node.rpc(self.service, body, timeout=self._wait(timeout))
 
 
 class SeqKV(KV):

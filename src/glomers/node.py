@@ -209,6 +209,13 @@ class Node:
                 ...
                 return {"type": "add_ok"}
         """
+        if callable(type):
+            raise TypeError(
+                f"@node.handler needs the message type in parentheses, e.g. "
+                f'@node.handler("echo"), above {getattr(type, "__name__", type)!r}'
+            )
+        if not isinstance(type, str):
+            raise TypeError(f'a message type is a string, such as "echo", not {type!r}')
         if type == "init":
             raise ValueError("`init` is answered by the node itself; use @node.on_init for a hook")
         if type in self._routes:
