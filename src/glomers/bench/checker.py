@@ -41,7 +41,7 @@ from glomers.bench.history import Op, is_client, pairs
 from glomers.errors import code_label, is_definite
 
 Validity: TypeAlias = bool | Literal["unknown"]
-Outcome: TypeAlias = Literal["ok", "fail", "info"]
+OpOutcome: TypeAlias = Literal["ok", "fail", "info"]
 
 #: Jepsen's ranking of validities: when results are merged the highest wins.
 _VALID_PRIORITY: dict[Validity, int] = {True: 0, "unknown": 1, False: 2}
@@ -117,7 +117,7 @@ class _Operation:
         return self.first.f
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> OpOutcome:
         if self.completion is None or self.completion.type == "invoke":
             return "info"
         return self.completion.type
@@ -546,7 +546,7 @@ def read_lag(history: Sequence[Op]) -> dict[str, Any]:
 # Generic checkers
 
 
-def _counts(outcomes: Iterable[Outcome]) -> dict[str, Any]:
+def _counts(outcomes: Iterable[OpOutcome]) -> dict[str, Any]:
     tally = Counter(outcomes)
     ok, fail, info = tally["ok"], tally["fail"], tally["info"]
     return {
@@ -572,7 +572,7 @@ def stats(history: Sequence[Op]) -> dict[str, Any]:
     fail_count, info_count}``.
     """
     operations = _operations(list(history))
-    by_f: dict[str, list[Outcome]] = {}
+    by_f: dict[str, list[OpOutcome]] = {}
     for operation in operations:
         by_f.setdefault(operation.f, []).append(operation.outcome)
     per_f = {f: _counts(by_f[f]) for f in sorted(by_f)}

@@ -73,7 +73,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from glomers.bench.checker import Outcome, quantile, read_lag_points
+from glomers.bench.checker import OpOutcome, quantile, read_lag_points
 from glomers.bench.history import Op, fault_periods, is_client, pairs
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ Spans: TypeAlias = dict[str, list[tuple[float, float]]]
 #: The quantiles of ``latency-quantiles.png``, as in Jepsen.
 QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99, 1.0)
 #: Jepsen's colours for completion types.
-TYPE_COLORS: dict[Outcome, str] = {"ok": "#81BFFC", "info": "#FFA400", "fail": "#FF1E90"}
+TYPE_COLORS: dict[OpOutcome, str] = {"ok": "#81BFFC", "info": "#FFA400", "fail": "#FF1E90"}
 #: Jepsen's colours for quantile curves.
 QUANTILE_COLORS: dict[float, str] = {1.0: "red", 0.99: "orange", 0.95: "purple", 0.5: "blue"}
 #: Lane colours of the faults, in the order the lanes are stacked from the top.
@@ -120,7 +120,7 @@ WIDTH_PX = 900
 HEIGHT_PX = 400
 _DPI = 100
 
-_OUTCOMES: tuple[Outcome, ...] = ("ok", "info", "fail")
+_OUTCOMES: tuple[OpOutcome, ...] = ("ok", "info", "fail")
 _NANOS_PER_SECOND = 1_000_000_000
 _NANOS_PER_MS = 1_000_000
 # Open shapes, as Jepsen's gnuplot point types, so that dense clouds show density.
@@ -157,14 +157,14 @@ def bucket_width(duration: float) -> float:
     raise AssertionError("unreachable: 10 * 10**floor(log10(x)) >= x")
 
 
-def latency_points(history: Iterable[Op]) -> dict[tuple[str, Outcome], list[Point]]:
+def latency_points(history: Iterable[Op]) -> dict[tuple[str, OpOutcome], list[Point]]:
     """Each completed client operation as (invocation time in s, latency in ms),
     grouped by ``(f, completion type)``.
 
     Keys come sorted by ``f``, then ok, info, fail; points in invocation order.
     Invocations that never completed have no latency and are left out.
     """
-    groups: dict[tuple[str, Outcome], list[Point]] = defaultdict(list)
+    groups: dict[tuple[str, OpOutcome], list[Point]] = defaultdict(list)
     for invoke, completion in pairs(history):
         if completion is None or completion.type == "invoke":
             continue
@@ -202,7 +202,7 @@ def latency_quantiles(
     return out
 
 
-def rates(history: Iterable[Op], width: float) -> dict[tuple[str, Outcome], list[Point]]:
+def rates(history: Iterable[Op], width: float) -> dict[tuple[str, OpOutcome], list[Point]]:
     """Completions per second of each ``(f, completion type)``, per bucket of
     ``width`` seconds of completion time: ``{(f, type): [(bucket midpoint s, rate)]}``.
 
@@ -216,7 +216,7 @@ def rates(history: Iterable[Op], width: float) -> dict[tuple[str, Outcome], list
     width_ns = _to_nanos(width)
     # Bucket b's midpoint (b + 1/2)·width is within the run iff (2b + 1)·width <= 2·end.
     count = max(0, (2 * end_ns // width_ns + 1) // 2)
-    counts: dict[tuple[str, Outcome], list[int]] = {}
+    counts: dict[tuple[str, OpOutcome], list[int]] = {}
     for op in history:
         if not is_client(op) or op.type == "invoke":
             continue
@@ -268,7 +268,7 @@ def _midpoint(bucket: int, width: float) -> float:
     return (bucket + 0.5) * width
 
 
-def _series_order(key: tuple[str, Outcome]) -> tuple[str, int]:
+def _series_order(key: tuple[str, OpOutcome]) -> tuple[str, int]:
     return key[0], _OUTCOMES.index(key[1])
 
 
