@@ -19,6 +19,7 @@ from glomers import (
     Timeout,
 )
 from glomers.examples.echo import build as build_echo
+from glomers.node import Later
 from glomers.testing import MemoryTransport
 
 
@@ -538,3 +539,37 @@ def test_handler_without_parentheses_or_with_a_non_string_type_is_refused() -> N
     with pytest.raises(TypeError, match="a message type is a string"):
         node.handler(3)  # type: ignore[call-overload]
     assert node.handler("echo")(echo) is echo
+
+
+async def test_spawn_before_init_returns_something_to_await() -> None:
+    node = Node()
+
+    async def answer() -> int:
+        return 42
+
+    later = node.spawn(answer())
+    assert isinstance(later, Later)
+    before_init = later.task
+    async with MemoryTransport(node):
+        assert await asyncio.wait_for(later, 5) == 42
+        task = later.task
+        assert task is not None and task.done()
+        after = node.spawn(answer())
+        assert isinstance(after, asyncio.Task) and await after == 42
+    assert before_init is None
+
+
+async def test_work_spawned_for_a_node_that_never_starts_is_cancelled() -> None:
+    node = Node()
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("ran")
+
+    later = node.spawn(work())
+    net = MemoryTransport(node)
+    node.attach(net._receive)
+    await node.close()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(later, 5)
+    assert ran == []

@@ -282,7 +282,7 @@ class Counter:
             return running[1]
         started = asyncio.get_running_loop().time()
         task = self.node.spawn(self._do_refresh(started))
-        assert task is not None, "the counter serves only after init"
+        assert isinstance(task, asyncio.Task), "the counter serves only after init"
         self._refresh = (started, task)
         return task
 

@@ -40,7 +40,7 @@ import itertools
 import logging
 import random
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -53,7 +53,7 @@ import msgspec
 from glomers.errors import Crash, MalformedRequest, NotSupported, RPCError, TemporarilyUnavailable
 from glomers.errors import Timeout as RPCTimeout
 
-__all__ = ["Body", "Node", "Request"]
+__all__ = ["Body", "Later", "Node", "Request"]
 
 log = logging.getLogger("glomers.node")
 
@@ -156,6 +156,35 @@ def default_seeds(source: Callable[[], int]) -> Iterator[None]:
         _seed_source.reset(token)
 
 
+class Later(Generic[T]):
+    """Background work ``Node.spawn`` was given before ``init``; it starts right
+    after ``init``. Awaiting it waits for that, then for the work's result; if
+    the node stops first, the work never runs and awaiting raises
+    ``asyncio.CancelledError``."""
+
+    def __init__(self, work: Coroutine[Any, Any, T]) -> None:
+        self._work = work
+        self.task: asyncio.Task[T] | None = None
+        self._decided = asyncio.Event()
+
+    def begin(self, task: asyncio.Task[T]) -> None:
+        self.task = task
+        self._decided.set()
+
+    def drop(self) -> None:
+        self._work.close()  # never started: no "never awaited" warning
+        self._decided.set()
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._result().__await__()
+
+    async def _result(self) -> T:
+        await self._decided.wait()
+        if self.task is None:
+            raise asyncio.CancelledError("the node stopped before init")
+        return await self.task
+
+
 class Node:
     """A Maelstrom node. Register handlers, then call ``run()``.
 
@@ -175,6 +204,7 @@ class Node:
         self._routes: dict[str, _Route] = {}
         self._init_hooks: list[Callable[[], Any]] = []
         self._deferred: list[Callable[[], object]] = []
+        self._laters: list[Later[Any]] = []
         self._pending: dict[int, _Pending] = {}
         self._next_msg_id = itertools.count(1).__next__
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -233,16 +263,19 @@ class Node:
         self._init_hooks.append(fn)
         return fn
 
-    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T] | None:
+    def spawn(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T] | Later[T]:
         """Run ``work`` in the background until it ends or the node stops.
 
         Returns its task. Called before the node has been initialised, the work
-        starts right after ``init`` (and None is returned). An exception it raises
-        is logged, and raised again to anyone awaiting the task.
+        starts right after ``init``, and what is returned is a ``Later``: awaiting
+        it waits for the work to start, then for its result. Either way an
+        exception the work raises is logged, and raised again to anyone awaiting.
         """
         if not self._started:
-            self._deferred.append(lambda: self._start_task(work))
-            return None
+            later: Later[T] = Later(work)
+            self._deferred.append(lambda: later.begin(self._start_task(work)))
+            self._laters.append(later)
+            return later
         return self._start_task(work)
 
     def every(self, seconds: float, fn: Callable[[], Any]) -> None:
@@ -394,6 +427,9 @@ class Node:
         await asyncio.sleep(0)
         self._closing = True
         self._deferred.clear()
+        for later in self._laters:
+            later.drop()
+        self._laters.clear()
         for msg_id in list(self._pending):
             self._forget(msg_id)
         tasks = list(self._tasks)
@@ -633,6 +669,7 @@ class Node:
         self.reply(req, {"type": "init_ok"})
         self._ready = True
         deferred, self._deferred = self._deferred, []
+        self._laters.clear()
         for start in deferred:
             start()
         backlog, self._backlog = self._backlog, []
