@@ -573,3 +573,32 @@ async def test_work_spawned_for_a_node_that_never_starts_is_cancelled() -> None:
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(later, 5)
     assert ran == []
+
+
+async def test_a_handler_that_ends_without_answering_is_logged_once_per_type(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    node = Node()
+
+    @node.handler("forget")
+    async def forget(req: Request[Body]) -> None:
+        return None
+
+    @node.handler("later")
+    def later(req: Request[Body]) -> None:
+        node.reply(req, {"type": "later_ok"})
+
+    @node.handler("note")
+    def note(req: Request[Body]) -> None:
+        return None
+
+    async with MemoryTransport(node) as net:
+        with caplog.at_level(logging.WARNING, logger="glomers.node"):
+            for _ in range(3):
+                with pytest.raises(TimeoutError):
+                    await net.request({"type": "forget"}, timeout=0.05)
+            assert (await net.request({"type": "later"}))["type"] == "later_ok"
+            net.deliver({"type": "note"})  # no msg_id: nothing to answer
+            await asyncio.sleep(0.01)
+    warned = [r.getMessage() for r in caplog.records if "without answering" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith("the forget handler ended without answering")

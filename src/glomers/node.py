@@ -205,6 +205,7 @@ class Node:
         self._init_hooks: list[Callable[[], Any]] = []
         self._deferred: list[Callable[[], object]] = []
         self._laters: list[Later[Any]] = []
+        self._silent_types: set[str] = set()
         self._pending: dict[int, _Pending] = {}
         self._next_msg_id = itertools.count(1).__next__
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -573,6 +574,7 @@ class Node:
             self._answer_error(req, exc)
             return
         if result is None:
+            self._unanswered(req)
             return
         if type(result) is dict:
             self._answer(req, result)
@@ -596,6 +598,21 @@ class Node:
             self._tasks.discard(asyncio.current_task())
         if result is not None:
             self._answer(req, result)
+        else:
+            self._unanswered(req)
+
+    def _unanswered(self, req: Request[Any]) -> None:
+        """Say once per message type that a handler ended without answering: the
+        client would wait for a reply that never comes."""
+        if req.answered or req.msg_id is None or req.type in self._silent_types:
+            return
+        self._silent_types.add(req.type)
+        log.warning(
+            "the %s handler ended without answering request %s from %s: return a body or "
+            "call node.reply(req, body), or the sender waits in vain (said once per type; "
+            "fine if something else answers it later)",
+            req.type, req.msg_id, req.src,
+        )  # fmt: skip
 
     def _answer(self, req: Request[Any], result: Any) -> None:
         try:

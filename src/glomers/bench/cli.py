@@ -418,7 +418,11 @@ def main(argv: list[str] | None = None) -> None:
         from glomers.bench.fuzz import fuzz
 
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-        sys.exit(fuzz(argv[1:]))
+        try:
+            code = fuzz(argv[1:])
+        except KeyboardInterrupt:  # a Ctrl-C after fuzz gave the default handler back
+            code = 130
+        sys.exit(code)
     if argv[0] == "compare":
         from glomers.bench.compare import compare
 

@@ -196,16 +196,22 @@ def fuzz(argv: list[str]) -> int:
                     if next_seed is not None:
                         pending.add(pool.submit(run_one, args, spec, next_seed))
     finally:
-        if stop.is_set() or sys.exc_info()[0] is not None:
+        failing = sys.exc_info()[0] is not None
+        if stop.is_set() or failing:
             _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+        if failing:
+            signal.signal(signal.SIGINT, previous)
+    try:
+        # Still only a flag: more Ctrl-C while the findings print must not cut them.
+        interrupted = stop.is_set()
+        stopped = " (interrupted)" if interrupted else ""
+        print(f"{done} of {counted(len(seeds), 'seed')} run{stopped}; {len(failures)} failing")
+        for seed, valid, why in sorted(failures):
+            print(f"seed {seed} ({valid}): {why}")
+            print(f"  replay: {replay_command(argv, seed)}")
+    finally:
         signal.signal(signal.SIGINT, previous)
-    interrupted = stop.is_set()
-    stopped = " (interrupted)" if interrupted else ""
-    print(f"{done} of {counted(len(seeds), 'seed')} run{stopped}; {len(failures)} failing")
-    for seed, valid, why in sorted(failures):
-        print(f"seed {seed} ({valid}): {why}")
-        print(f"  replay: {replay_command(argv, seed)}")
     if interrupted:
         return 130
     return 1 if failures else 0
