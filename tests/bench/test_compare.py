@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from glomers.bench import compare, compare_figures, maelstrom_results
+from glomers.bench.checker import ok_latencies
 from glomers.bench.compare_figures import (
     agreement,
     figures,
     fisher_exact,
-    latencies,
     row_names,
     summarise,
     wilson,
@@ -150,7 +150,7 @@ def test_history_edn_becomes_ops(tmp_path: Path) -> None:
 def test_latencies_pair_invocations_with_ok_completions(tmp_path: Path) -> None:
     path = tmp_path / "history.edn"
     path.write_text(HISTORY_EDN)
-    lat = latencies(maelstrom_results.read_history(path))
+    lat = ok_latencies(maelstrom_results.read_history(path))
     # The info add has no latency; the nemesis is not a client.
     assert lat == {"add": [3.0], "read": [1.5, pytest.approx(6.256925)]}
 

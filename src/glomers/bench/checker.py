@@ -681,6 +681,23 @@ def exceptions(history: Sequence[Op]) -> dict[str, Any]:
 PERF_QUANTILES = (0.0, 0.5, 0.95, 0.99, 1.0)
 
 
+def op_latencies(history: Iterable[Op]) -> dict[str, dict[str, list[float]]]:
+    """Milliseconds from invocation to completion of each completed client
+    operation, by ``f`` and then outcome, in invocation order."""
+    latencies: dict[str, dict[str, list[float]]] = {}
+    for invoke, completion in pairs(history):
+        if completion is None or completion.type == "invoke":
+            continue
+        by_outcome = latencies.setdefault(invoke.f, {})
+        by_outcome.setdefault(completion.type, []).append((completion.time - invoke.time) / 1e6)
+    return latencies
+
+
+def ok_latencies(history: Iterable[Op]) -> dict[str, list[float]]:
+    """``op_latencies`` of the operations that completed ``ok``, by ``f``."""
+    return {f: by["ok"] for f, by in op_latencies(history).items() if "ok" in by}
+
+
 def perf(history: Sequence[Op]) -> dict[str, Any]:
     """Latency and throughput of client operations, per ``f`` and outcome.
 
@@ -691,12 +708,7 @@ def perf(history: Sequence[Op]) -> dict[str, Any]:
     never completed have no latency. Always valid.
     """
     history = list(history)
-    latencies: dict[str, dict[str, list[float]]] = {}
-    for invoke, completion in pairs(history):
-        if completion is None or completion.type == "invoke":
-            continue
-        by_outcome = latencies.setdefault(invoke.f, {})
-        by_outcome.setdefault(completion.type, []).append((completion.time - invoke.time) / 1e6)
+    latencies = op_latencies(history)
     seconds = max((op.time for op in history), default=0) / _NANOS_PER_SECOND
     latency: dict[str, dict[str, Any]] = {}
     rate: dict[str, Any] = {}

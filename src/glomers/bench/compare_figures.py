@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from glomers.bench.checker import value_summary
-from glomers.bench.history import Op, pairs
+from glomers.bench.checker import ok_latencies, value_summary
+from glomers.bench.history import Op
 
 #: The checkers whose validity gets a row, in this order (those present in a run).
 CHECKERS = ("workload", "stats", "availability", "net", "perf", "timeline", "exceptions")
@@ -34,15 +34,6 @@ def verdict_of(valid: Any) -> str:
 def verdict_class(verdict: str) -> str:
     """What agreement compares: ``crashed (255)`` and ``crashed (254)`` are both a crash."""
     return verdict.split(" ")[0]
-
-
-def latencies(history: Iterable[Op]) -> dict[str, list[float]]:
-    """Milliseconds from invocation to ``ok`` completion, per ``f`` (client ops only)."""
-    out: dict[str, list[float]] = {}
-    for invoke, done in pairs(history):
-        if done is not None and done.type == "ok":
-            out.setdefault(invoke.f, []).append((done.time - invoke.time) / 1e6)
-    return out
 
 
 def figures(
@@ -81,7 +72,7 @@ def figures(
     final = (results.get("workload") or {}).get("final_reads")
     if final is not None:
         rows["final reads"] = list(final)
-    for f, values in sorted(latencies(history).items()):
+    for f, values in sorted(ok_latencies(history).items()):
         summary = value_summary(values)
         rows[f"latency {f} median ms"] = round(summary["median"], 3)
         rows[f"latency {f} p99 ms"] = round(summary["p99"], 3)

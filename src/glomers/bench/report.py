@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from glomers.bench.checker import value_summary
-from glomers.bench.history import Op, fault_periods, pairs
+from glomers.bench.checker import ok_latencies, value_summary
+from glomers.bench.history import Op, fault_periods
 
 VERDICTS = {
     True: "Valid: every checker passed.",
@@ -752,10 +752,7 @@ def _quantiles(values: list[float]) -> list[str]:
 
 
 def _latency_html(history: Sequence[Op]) -> str:
-    latencies: dict[str, list[float]] = {}
-    for invoke, completion in pairs(history):
-        if completion is not None and completion.type == "ok":
-            latencies.setdefault(invoke.f, []).append((completion.time - invoke.time) / 1e6)
+    latencies = ok_latencies(history)
     if not latencies:
         return ""
     every = [v for values in latencies.values() for v in values]
