@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from glomers.bench import plots, report, timeline
+from glomers.bench.pages import plots, report, timeline
 from glomers.bench.store import read_history
 
 RUNS = {

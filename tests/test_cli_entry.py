@@ -43,6 +43,6 @@ def test_node_library_imports_without_bench_dependencies() -> None:
 
 
 def test_other_import_errors_are_not_hidden() -> None:
-    code = SHIM.format(module="glomers.bench.report")
+    code = SHIM.format(module="glomers.bench.pages.summary")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" in done.stderr

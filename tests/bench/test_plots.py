@@ -10,11 +10,11 @@ import pytest
 from matplotlib.image import imread
 
 from glomers import counter
-from glomers.bench import plots
 from glomers.bench.checker import quantile
 from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op
-from glomers.bench.plots import (
+from glomers.bench.pages import plots
+from glomers.bench.pages.plots import (
     bucket_width,
     fault_spans,
     latency_floor,

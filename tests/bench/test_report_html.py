@@ -14,16 +14,11 @@ import pytest
 
 from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op
-from glomers.bench.report import (
-    LOG_TAIL_BYTES,
-    VERDICTS,
-    replay_command,
-    summary,
-    write_report,
-)
+from glomers.bench.pages.report import LOG_TAIL_BYTES, replay_command, write_report
+from glomers.bench.pages.summary import VERDICTS, summary
+from glomers.bench.pages.timeline import write_timeline
 from glomers.bench.sim import run_simulation
 from glomers.bench.store import RunStore
-from glomers.bench.timeline import write_timeline
 from glomers.counter import build
 
 HOSTILE = "<script>alert(1)</script>"
@@ -423,7 +418,7 @@ def test_a_simulated_run_folder(tmp_path: Path) -> None:
 def test_a_page_that_fails_is_skipped_and_the_others_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from glomers.bench import plots
+    from glomers.bench.pages import plots
 
     def broken(*args: Any) -> Any:
         raise ValueError("no plots today")

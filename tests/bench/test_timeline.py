@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from glomers.bench import timeline
 from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op, pairs
+from glomers.bench.pages import timeline
+from glomers.bench.pages.timeline import write_timeline
 from glomers.bench.sim import run_simulation
-from glomers.bench.timeline import write_timeline
 from glomers.counter import build
 
 MS = 1_000_000

@@ -22,12 +22,12 @@ from typing import Any, Literal
 
 from rich.logging import RichHandler
 
-from glomers.bench import report
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun
 from glomers.bench.inproc import node_logs
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
+from glomers.bench.pages import summary
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
@@ -377,7 +377,7 @@ def _record(store: RunStore, outcome: Outcome, workload: str, *, pages: bool) ->
     store.write_results(outcome.results)
     if pages:
         store.write_pages(outcome.history, outcome.results, workload)
-    print(report.summary(outcome.results, str(store.dir)), flush=True)
+    print(summary.summary(outcome.results, str(store.dir)), flush=True)
 
 
 COMMANDS = {

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from glomers.bench.report import verdict_class
+from glomers.bench.pages.report import verdict_class
 from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser, port
 from glomers.bench.words import counted
 

@@ -72,7 +72,7 @@ class RunStore:
         """The plots, ``timeline.html`` and last ``report.html`` (which shows what
         exists). A page that fails is logged and skipped: the results and the
         history are already written, and the verdict stands without pictures."""
-        from glomers.bench import plots, report, timeline  # matplotlib loads only here
+        from glomers.bench.pages import plots, report, timeline  # matplotlib loads only here
 
         steps: list[tuple[str, Callable[[], object]]] = [
             ("plots", lambda: plots.write_plots(self.dir, history, workload)),

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client
-from glomers.bench.report import escape as _esc
+from glomers.bench.pages.html import escape as _esc
 from glomers.bench.words import counted
 
 #: The most client operations drawn (the first ones invoked); the page of a

@@ -1,7 +1,6 @@
-"""The readable account of a run: what ``glomers test`` prints, and ``report.html``.
+"""``report.html``: the readable account of a run, in its folder.
 
-``summary`` gives the few lines printed at the end of a run. ``write_report``
-writes the same account, and more, as ``report.html`` in the run's folder: the
+``write_report`` writes the console's account (``summary``), and more: the
 verdict first, then why the run is invalid or why it stopped early, the
 findings beyond Maelstrom (and whether ``--strict`` made them count), its
 parameters and the command that replays it, the figures (operations, latency,
@@ -13,240 +12,24 @@ shows or links is in the run folder, so it works opened from the file system.
 
 from __future__ import annotations
 
-import html
-import json
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from glomers.bench.checker import ok_latencies, value_summary
 from glomers.bench.history import Op, fault_periods
-
-VERDICTS = {
-    True: "Valid: every checker passed.",
-    False: "INVALID: the history breaks what the workload promises (see above).",
-    "unknown": "Unknown: the run could not be judged (see above).",
-}
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
-
-
-def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
-    """A few lines that say how the run went and why it is (in)valid."""
-    lines = node_error_lines(results)
-    stats = results.get("stats") or {}
-    if stats:
-        lines.append(
-            f"operations: {stats.get('count', 0)} (ok {stats.get('ok_count', 0)}, "
-            f"info {stats.get('info_count', 0)}, fail {stats.get('fail_count', 0)})"
-        )
-        for f, s in sorted((stats.get("by_f") or {}).items()):
-            lines.append(
-                f"  {f}: {s.get('count', 0)} (ok {s.get('ok_count', 0)}, "
-                f"info {s.get('info_count', 0)}, fail {s.get('fail_count', 0)})"
-            )
-    availability = results.get("availability") or {}
-    if not stats.get("count") and stats:
-        lines.append("availability: no operation was invoked")
-    elif "ok_fraction" in availability:
-        flag = "" if availability.get("valid", True) else "  <- below the --availability target"
-        lines.append(f"availability: {_pct(availability['ok_fraction'])} ok{flag}")
-    lines += _exception_lines(results)
-    net = results.get("net") or {}
-    if net:
-        servers = net.get("servers", {})
-        every = net.get("all", {})
-        lines.append(
-            f"messages: {every.get('msg_count', 0)} in all, {servers.get('msg_count', 0)} "
-            f"between servers ({_per_op(servers)} per op; {_per_op(every)} per op in all)"
-        )
-    workload = results.get("workload") or {}
-    if "final_reads" in workload:
-        lines.append(f"final reads: {workload['final_reads']}")
-        lines.append(f"acceptable: {workload.get('acceptable')}")
-    found = findings_of(results)
-    lag = (found.get("read_lag") or {}).get("lag") or {}
-    secs = (found.get("read_lag") or {}).get("lag_seconds") or {}
-    if lag.get("count"):
-        lines.append(
-            f"read lag: median {lag['median']}, p99 {lag['p99']}, max {lag['max']} below the "
-            f"acknowledged total over {lag['count']} ok reads; in seconds: median "
-            f"{secs.get('median', 0):.3f}, p99 {secs.get('p99', 0):.3f}, "
-            f"max {secs.get('max', 0):.3f}"
-        )
-    for name, result in results.items():
-        if isinstance(result, dict) and result.get("valid") is False:
-            lines.append(f"{name} is invalid: {_why(name, result)}")
-    if found or (results.get("strict") and not results.get("error")):
-        lines += _findings_lines(results, found)
-    if results.get("error"):
-        lines.append("")
-        lines.append("The run cannot be judged:")
-        lines.append(str(results["error"]))
-    lines.append("")
-    if run_dir:
-        lines.append(f"results: {run_dir}")
-        if (Path(run_dir) / "report.html").exists():
-            lines.append(f"report: {Path(run_dir) / 'report.html'} (all runs: glomers serve)")
-    lines.append(verdict_line(results))
-    return "\n".join(lines)
-
-
-def verdict_line(results: Mapping[str, Any]) -> str:
-    """The last line of the summary: the verdict, naming what decided it."""
-    valid = results.get("valid", "unknown")
-    if valid is True:
-        unchecked = _unchecked_reads(results)
-        return VERDICTS[True] + (f" But {unchecked}." if unchecked else "")
-    if valid is False:
-        failed = [
-            name
-            for name, result in results.items()
-            if isinstance(result, Mapping) and result.get("valid") is False
-        ]
-        if results.get("strict"):
-            failed += [
-                f"{name} (beyond Maelstrom)"
-                for name, finding in findings_of(results).items()
-                if finding.get("valid") is False
-            ]
-        if failed:
-            return f"INVALID: {', '.join(failed)} failed (see above)."
-    return VERDICTS.get(valid, VERDICTS["unknown"])
-
-
-def _unchecked_reads(results: Mapping[str, Any]) -> str | None:
-    """Why a valid counter run proves less than it seems: no final read was checked."""
-    workload = results.get("workload") or {}
-    if "final_reads" not in workload or workload.get("final_reads"):
-        return None
-    attempted = ((results.get("stats") or {}).get("by_f") or {}).get("read", {}).get("count")
-    return "no final read succeeded, so no read was checked" + (
-        "" if attempted is None else f" ({attempted} reads in all)"
-    )
-
-
-#: Kinds of failure shown per run on the console (all are in results.json).
-_MAX_EXCEPTIONS = 3
-
-
-def _exception_lines(results: Mapping[str, Any]) -> list[str]:
-    """Why operations ended ``info``: each kind, how often, and one example."""
-    kinds = (results.get("exceptions") or {}).get("exceptions") or []
-    lines = []
-    for kind in kinds[:_MAX_EXCEPTIONS]:
-        example = kind.get("example") or {}
-        why = str(example.get("error", ""))
-        why = why if len(why) <= 200 else why[:200] + "..."
-        lines.append(
-            f"info: {kind.get('count')} x {kind.get('class')}, e.g. {example.get('f')} on "
-            f"{example.get('node')}: {why}"
-        )
-    if len(kinds) > _MAX_EXCEPTIONS:
-        lines.append(f"info: ... and {len(kinds) - _MAX_EXCEPTIONS} more kinds (see results.json)")
-    return lines
-
-
-def findings_of(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """The findings beyond Maelstrom in ``results``, by name (none for older runs)."""
-    found = results.get("beyond_maelstrom")
-    if not isinstance(found, Mapping):
-        return {}
-    return {name: f for name, f in found.items() if isinstance(f, Mapping)}
-
-
-def strict_note(results: Mapping[str, Any]) -> str:
-    """Whether the findings beyond Maelstrom took part in the verdict, in words."""
-    if results.get("strict"):
-        note = "--strict was on: these findings are part of the verdict"
-        if results.get("maelstrom_valid") is True and results.get("valid") is not True:
-            note += " (Maelstrom's own checkers all pass)"
-        return note + "."
-    return "--strict was off: these findings are reported but do not change the verdict."
-
-
-#: Lines of evidence shown per finding on the console (all are in results.json).
-_MAX_EVIDENCE = 5
-
-
-def _findings_lines(
-    results: Mapping[str, Any], found: Mapping[str, Mapping[str, Any]]
-) -> list[str]:
-    lines = ["", f"beyond Maelstrom ({strict_note(results)})"]
-    if not found:
-        lines.append("  nothing to report")
-    for name, finding in found.items():
-        valid = finding.get("valid")
-        if valid is True:
-            lines.append(f"  {name}: passes")
-            continue
-        word = "INVALID" if valid is False else str(valid)
-        text = finding.get("explanation") or finding.get("error") or ""
-        lines.append(f"  {name}: {word} (beyond Maelstrom). {text}")
-        evidence = [str(e) for e in finding.get("evidence") or []]
-        lines += [f"    {e}" for e in evidence[:_MAX_EVIDENCE]]
-        if len(evidence) > _MAX_EVIDENCE:
-            lines.append(f"    ... and {len(evidence) - _MAX_EVIDENCE} more (see results.json)")
-    return lines
-
-
-def node_error_lines(results: Mapping[str, Any]) -> list[str]:
-    """The nodes that broke the protocol, first thing to read about a run."""
-    errors = results.get("node_errors") or []
-    if not errors:
-        return []
-    lines = [
-        "Nodes broke the protocol; nothing they printed on stdout was read afterwards, "
-        "so their later replies are lost:"
-    ]
-    for error in errors:
-        problem = str(error.get("problem", "")).split("\n", 1)[0]
-        lines.append(f"  {error.get('node')} at {error.get('time', 0) / 1e9:.3f} s: {problem}")
-        lines.append(f"    line: {_clip_line(str(error.get('line', '')))}")
-    lines.append("")
-    return lines
-
-
-def _clip_line(line: str, limit: int = 200) -> str:
-    return repr(line) if len(line) <= limit else repr(line[:limit]) + "..."
-
-
-def _per_op(counts: dict[str, Any]) -> str:
-    value = counts.get("msgs_per_op")
-    return "-" if value is None else f"{value:.2f}"
-
-
-def _why(name: str, result: dict[str, Any]) -> str:
-    details = result.get("error_details")
-    if details:
-        shown = "; ".join(
-            str(d.get("reason", d)) if isinstance(d, dict) else str(d) for d in details[:5]
-        )
-        more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
-        return shown + more
-    if result.get("errors"):
-        return f"errors {result['errors'][:5]}"
-    if result.get("too_high"):
-        return f"reads above every possible value: {result['too_high'][:5]}"
-    by_f = result.get("by_f")
-    if isinstance(by_f, Mapping):
-        failing = [
-            f"no {f} operation succeeded ({s.get('count', 0)} attempted)"
-            for f, s in by_f.items()
-            if isinstance(s, Mapping) and s.get("valid") is False
-        ]
-        if failing:
-            return "; ".join(failing)
-    return ", ".join(f"{k}={v}" for k, v in result.items() if k != "valid")[:500]
-
-
-# ---------------------------------------------------------------------------
-# report.html
+from glomers.bench.pages.html import cell_text, escape, json_text, num, size, table
+from glomers.bench.pages.summary import (
+    VERDICTS,
+    findings_of,
+    node_error_lines,
+    pct,
+    per_op,
+    strict_note,
+)
 
 #: The plots a run folder may hold, in the order shown, with their alt texts.
 PLOTS = (
@@ -432,69 +215,12 @@ def _arg(value: Any) -> str:
     return str(value)
 
 
-# -- pieces ----------------------------------------------------------------------------
-
-#: C0 and C1 control characters other than tab and newline: not valid in HTML text.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def escape(text: str) -> str:
-    """``text`` for HTML text or attributes, control characters (invalid in HTML)
-    replaced."""
-    return html.escape(_CONTROL.sub("\ufffd", text), quote=True)
-
-
-def _json(value: Any, limit: int = 2_000) -> str:
-    """A value as compact JSON text, cut at ``limit`` characters."""
-    text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=repr)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
-
-
-def _text(value: Any) -> str:
-    """A value for a table cell: strings as they are, anything else as JSON."""
-    return value if isinstance(value, str) else _json(value)
-
-
-def _table(
-    head: Sequence[str] | None, rows: Iterable[Sequence[Any]], numeric: Iterable[int] = ()
-) -> str:
-    """A table (with a header row unless ``head`` is None); cells are escaped here,
-    and the ``numeric`` columns right-aligned."""
-    right = set(numeric)
-
-    def cell(tag: str, i: int, value: Any) -> str:
-        cls = ' class="n"' if i in right else ""
-        return f"<{tag}{cls}>{escape(_text(value))}</{tag}>"
-
-    out = ["<table>\n"]
-    if head is not None:
-        out += ["<tr>", *(cell("th", i, h) for i, h in enumerate(head)), "</tr>\n"]
-    for row in rows:
-        out += ["<tr>", *(cell("td", i, v) for i, v in enumerate(row)), "</tr>\n"]
-    out.append("</table>\n")
-    return "".join(out)
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return "-" if value is None else str(value)
-
-
-def _size(count: int) -> str:
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / (1024 * 1024):.1f} MB"
-
-
 def _validity_html(valid: Any) -> str:
     if valid is True:
         return '<span class="good">valid</span>'
     if valid is False:
         return '<span class="bad">INVALID</span>'
-    return f'<span class="unsure">{escape(_text(valid))}</span>'
+    return f'<span class="unsure">{escape(cell_text(valid))}</span>'
 
 
 def _why_html(results: Mapping[str, Any]) -> str:
@@ -589,13 +315,12 @@ def _reasons(name: str, result: Mapping[str, Any]) -> list[str]:
     reasons: list[str] = []
     for item in result.get("error_details") or result.get("errors") or []:
         if not isinstance(item, Mapping):
-            reasons.append(_json(item, 500))
+            reasons.append(json_text(item, 500))
             continue
-        reason = str(item.get("reason") or _json(item, 500))
+        reason = str(item.get("reason") or json_text(item, 500))
         if "received" in item and "expected" in item and "error_details" not in result:
-            reason += (
-                f": expected {_json(item['expected'], 200)}, got {_json(item['received'], 200)}"
-            )
+            expected, got = json_text(item["expected"], 200), json_text(item["received"], 200)
+            reason += f": expected {expected}, got {got}"
         reasons.append(_where(item) + reason)
     for key, side in (("too_high", "above"), ("too_low", "below")):
         for item in result.get(key) or []:
@@ -603,11 +328,11 @@ def _reasons(name: str, result: Mapping[str, Any]) -> list[str]:
                 at = item.get("time")
                 when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
                 reasons.append(
-                    f"{_where(item)}read {_json(item.get('value'), 200)}{when}, {side} any value "
-                    f"the counter could have had ({_json(item.get('bound'), 200)})"
+                    f"{_where(item)}read {json_text(item.get('value'), 200)}{when}, {side} any "
+                    f"value the counter could have had ({json_text(item.get('bound'), 200)})"
                 )
             else:
-                reasons.append(_json(item, 500))
+                reasons.append(json_text(item, 500))
     by_f = result.get("by_f")
     if isinstance(by_f, Mapping):
         reasons += [
@@ -617,11 +342,11 @@ def _reasons(name: str, result: Mapping[str, Any]) -> list[str]:
         ]
     if "ok_fraction" in result and "target" in result:
         reasons.append(
-            f"{_pct(result['ok_fraction'])} of operations were ok, below the --availability "
-            f"target {_json(result['target'])}"
+            f"{pct(result['ok_fraction'])} of operations were ok, below the --availability "
+            f"target {json_text(result['target'])}"
         )
     if not reasons:
-        reasons.append(_json({k: v for k, v in result.items() if k != "valid"}, 1_000))
+        reasons.append(json_text({k: v for k, v in result.items() if k != "valid"}, 1_000))
     return reasons
 
 
@@ -638,7 +363,7 @@ def _run_html(results: Mapping[str, Any]) -> str:
         rows.append(("seed", results["seed"]))
     out = ['<section id="run">\n<h2>Run</h2>\n']
     if rows:
-        out.append(_table(["parameter", "value"], rows))
+        out.append(table(["parameter", "value"], rows))
     else:
         out.append("<p>The results do not record the run's parameters.</p>\n")
     command = replay_command(results)
@@ -733,14 +458,14 @@ def _operations_html(stats: Mapping[str, Any]) -> str:
     def row(name: str, s: Mapping[str, Any]) -> list[Any]:
         count = s.get("count", 0)
         ok = s.get("ok_count", 0)
-        share = _pct(ok / count) if count else "-"
+        share = pct(ok / count) if count else "-"
         return [name, count, ok, s.get("info_count", 0), s.get("fail_count", 0), share]
 
     rows = [row("all", stats)]
     rows += [row(f, s) for f, s in sorted((stats.get("by_f") or {}).items())]
     return (
         "<h3>Operations</h3>\n"
-        + _table(["f", "count", "ok", "info", "fail", "ok share"], rows, range(1, 6))
+        + table(["f", "count", "ok", "info", "fail", "ok share"], rows, range(1, 6))
         + '<p class="muted">info: the outcome is unknown (a timeout, say); fail: it '
         "certainly did not happen.</p>\n"
     )
@@ -758,7 +483,7 @@ def _latency_html(history: Sequence[Op]) -> str:
     every = [v for values in latencies.values() for v in values]
     rows = [["all", len(every), *_quantiles(every)]]
     rows += [[f, len(v), *_quantiles(v)] for f, v in sorted(latencies.items())]
-    return "<h3>Latency of ok operations (ms)</h3>\n" + _table(
+    return "<h3>Latency of ok operations (ms)</h3>\n" + table(
         ["f", "count", "median", "p90", "p99", "max"], rows, range(1, 6)
     )
 
@@ -768,10 +493,10 @@ def _availability_html(availability: Mapping[str, Any]) -> str:
         return ""
     target = availability.get("target")
     text = (
-        f"{_pct(availability['ok_fraction'])} of {availability.get('invoke_count', 0)} "
+        f"{pct(availability['ok_fraction'])} of {availability.get('invoke_count', 0)} "
         f"invocations ended ok"
     )
-    text += "; no --availability target." if target is None else f"; target {_json(target)}."
+    text += "; no --availability target." if target is None else f"; target {json_text(target)}."
     cls = "" if availability.get("valid", True) else ' class="bad"'
     return f"<h3>Availability</h3>\n<p{cls}>{escape(text)}</p>\n"
 
@@ -786,13 +511,13 @@ def _net_html(net: Mapping[str, Any]) -> str:
             counts.get("send_count", 0),
             counts.get("recv_count", 0),
             counts.get("msg_count", 0),
-            _per_op(counts),
+            per_op(counts),
         ]
         for group, counts in groups
     ]
     return (
         "<h3>Messages</h3>\n"
-        + _table(["between", "sent", "received", "messages", "per operation"], rows, range(1, 5))
+        + table(["between", "sent", "received", "messages", "per operation"], rows, range(1, 5))
         + '<p class="muted">clients: messages to or from a client; servers: all the others '
         "(between nodes, and with services).</p>\n"
     )
@@ -801,13 +526,13 @@ def _net_html(net: Mapping[str, Any]) -> str:
 def _ranges(acceptable: Any) -> str:
     """Acceptable counter values as text: ``[[3, 3], [5, 7]]`` gives ``3, 5 to 7``."""
     if not isinstance(acceptable, list):
-        return _json(acceptable)
+        return json_text(acceptable)
     parts = []
     for r in acceptable:
         if isinstance(r, list) and len(r) == 2:
             parts.append(str(r[0]) if r[0] == r[1] else f"{r[0]} to {r[1]}")
         else:
-            parts.append(_json(r))
+            parts.append(json_text(r))
     return ", ".join(parts) if parts else "none"
 
 
@@ -818,7 +543,7 @@ def _workload_html(workload: Mapping[str, Any]) -> str:
     if "final_reads" in workload:
         reads = workload["final_reads"]
         if isinstance(reads, list) and reads and all(r == reads[0] for r in reads):
-            rows.append(("final reads", f"{_text(reads[0])} on all {len(reads)}"))
+            rows.append(("final reads", f"{cell_text(reads[0])} on all {len(reads)}"))
         else:
             rows.append(("final reads", reads))
         rows.append(("acceptable values", _ranges(workload.get("acceptable"))))
@@ -832,11 +557,11 @@ def _workload_html(workload: Mapping[str, Any]) -> str:
         if isinstance(workload.get(key), list) and workload[key]:
             rows.append((key.replace("_", " "), f"{len(workload[key])} (see Why above)"))
             break
-    out = "<h3>Workload</h3>\n" + _table(None, rows) if rows else ""
+    out = "<h3>Workload</h3>\n" + table(None, rows) if rows else ""
     warnings = workload.get("warnings") or []
     if warnings:
         out += "<p>Warnings:</p>\n<ul>\n" + "".join(
-            f"<li>{escape(_text(w))}</li>\n" for w in warnings
+            f"<li>{escape(cell_text(w))}</li>\n" for w in warnings
         )
         out += "</ul>\n"
     return out
@@ -847,12 +572,12 @@ def _exceptions_html(exceptions: Mapping[str, Any]) -> str:
     if not groups:
         return ""
     rows = [
-        [e.get("class"), e.get("count"), _text((e.get("example") or {}).get("error"))]
+        [e.get("class"), e.get("count"), cell_text((e.get("example") or {}).get("error"))]
         for e in groups
     ]
     return (
         "<h3>Exceptions</h3>\n"
-        + _table(["kind", "info operations", "example"], rows, [1])
+        + table(["kind", "info operations", "example"], rows, [1])
         + '<p class="muted">Operations that ended info with an exception: no reply in time, '
         "a reply that does not fit the workload, or an error code, as Maelstrom records them."
         "</p>\n"
@@ -865,8 +590,8 @@ def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
     if not lag.get("count"):
         return ""
     keys = ("min", "median", "p90", "p99", "max")
-    rows = [["counter units", *(_num(lag.get(k)) for k in keys)]]
-    rows.append(["seconds", *(_num(secs.get(k)) for k in keys)])
+    rows = [["counter units", *(num(lag.get(k)) for k in keys)]]
+    rows.append(["seconds", *(num(secs.get(k)) for k in keys)])
     out = "<h3>Read lag</h3>\n"
     out += (
         f"<p>How far below the acknowledged total each of the {lag['count']} ok reads was "
@@ -876,16 +601,16 @@ def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
         "seconds near its own staleness bound; seconds as long as the run mean a read "
         "missed adds acknowledged long before.</p>\n"
     )
-    out += _table(["", *keys], rows, range(1, 6))
+    out += table(["", *keys], rows, range(1, 6))
     worst = read_lag.get("worst")
     if isinstance(worst, Mapping):
         at = worst.get("time")
         when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
         final = " (a final read)" if worst.get("final") else ""
         out += (
-            f"<p>Worst: {escape(_where(worst))}read {escape(_text(worst.get('value')))}{when}"
-            f"{final}, {escape(_text(worst.get('lag')))} below the acknowledged "
-            f"{escape(_text(worst.get('known')))}.</p>\n"
+            f"<p>Worst: {escape(_where(worst))}read {escape(cell_text(worst.get('value')))}{when}"
+            f"{final}, {escape(cell_text(worst.get('lag')))} below the acknowledged "
+            f"{escape(cell_text(worst.get('known')))}.</p>\n"
         )
     return out
 
@@ -898,9 +623,9 @@ def _faults_html(history: Sequence[Op]) -> str:
     for p in periods:
         end = "-" if p.end is None else f"{p.end / _NS_PER_S:.3f}"
         took = "still in force" if p.end is None else f"{(p.end - p.start) / _NS_PER_S:.3f}"
-        detail = "" if p.detail is None else _text(p.detail)[:300]
+        detail = "" if p.detail is None else cell_text(p.detail)[:300]
         rows.append([p.fault, p.node or "", f"{p.start / _NS_PER_S:.3f}", end, took, detail])
-    return "<h3>Faults</h3>\n" + _table(
+    return "<h3>Faults</h3>\n" + table(
         ["fault", "node", "from (s)", "until (s)", "lasting (s)", "detail"], rows, range(2, 5)
     )
 
@@ -932,8 +657,8 @@ def _files_html(run_dir: Path) -> str:
         ("net-journal.jsonl", "every message sent and received"),
     ):
         if (run_dir / name).is_file():
-            size = _size((run_dir / name).stat().st_size)
-            out.append(f'<li><a href="{escape(quote(name))}">{name}</a>: {what} ({size})</li>\n')
+            shown = size((run_dir / name).stat().st_size)
+            out.append(f'<li><a href="{escape(quote(name))}">{name}</a>: {what} ({shown})</li>\n')
         else:
             out.append(f"<li>{name}: {what} (not in the run folder)</li>\n")
     out.append("</ul>\n</section>\n")
@@ -950,16 +675,16 @@ def _natural(name: str) -> list[Any]:
 def _log_tail(path: Path) -> tuple[str, int, bool]:
     """The end of a log (at most ``LOG_TAIL_BYTES``), its size, and whether it was cut."""
     with path.open("rb") as f:
-        size = f.seek(0, 2)
-        cut = size > LOG_TAIL_BYTES
-        f.seek(size - LOG_TAIL_BYTES if cut else 0)
+        total = f.seek(0, 2)
+        cut = total > LOG_TAIL_BYTES
+        f.seek(total - LOG_TAIL_BYTES if cut else 0)
         data = f.read()
     if cut:
         # Start at a line boundary rather than in the middle of a line (or a character).
         newline = data.find(b"\n")
         if 0 <= newline < len(data) - 1:
             data = data[newline + 1 :]
-    return data.decode("utf-8", errors="replace"), size, cut
+    return data.decode("utf-8", errors="replace"), total, cut
 
 
 def _logs_html(run_dir: Path, sim: bool) -> str:
@@ -974,7 +699,7 @@ def _logs_html(run_dir: Path, sim: bool) -> str:
     for log in logs:
         href = escape(quote(f"node-logs/{log.name}"))
         try:
-            text, size, cut = _log_tail(log)
+            text, total, cut = _log_tail(log)
         except OSError as exc:
             out.append(
                 f'<details><summary>{escape(log.stem)}</summary><p><a href="{href}">'
@@ -982,9 +707,9 @@ def _logs_html(run_dir: Path, sim: bool) -> str:
             )
             continue
         note = (
-            f"the last {_size(LOG_TAIL_BYTES)} of {_size(size)}, from the first whole line"
+            f"the last {size(LOG_TAIL_BYTES)} of {size(total)}, from the first whole line"
             if cut
-            else _size(size)
+            else size(total)
         )
         body = f'<pre class="log">{escape(text)}</pre>' if text else "<p>(empty)</p>"
         out.append(

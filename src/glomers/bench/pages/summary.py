@@ -1,0 +1,231 @@
+"""What ``glomers test`` prints at the end of a run: how it went and why it is (in)valid.
+
+``summary`` gives the few lines printed after a run; ``verdict_line`` its last
+line. The findings beyond Maelstrom, the nodes that broke the protocol and why
+operations ended ``info`` are told here too; ``report.html`` reuses these words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+VERDICTS = {
+    True: "Valid: every checker passed.",
+    False: "INVALID: the history breaks what the workload promises (see above).",
+    "unknown": "Unknown: the run could not be judged (see above).",
+}
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
+    """A few lines that say how the run went and why it is (in)valid."""
+    lines = node_error_lines(results)
+    stats = results.get("stats") or {}
+    if stats:
+        lines.append(
+            f"operations: {stats.get('count', 0)} (ok {stats.get('ok_count', 0)}, "
+            f"info {stats.get('info_count', 0)}, fail {stats.get('fail_count', 0)})"
+        )
+        for f, s in sorted((stats.get("by_f") or {}).items()):
+            lines.append(
+                f"  {f}: {s.get('count', 0)} (ok {s.get('ok_count', 0)}, "
+                f"info {s.get('info_count', 0)}, fail {s.get('fail_count', 0)})"
+            )
+    availability = results.get("availability") or {}
+    if not stats.get("count") and stats:
+        lines.append("availability: no operation was invoked")
+    elif "ok_fraction" in availability:
+        flag = "" if availability.get("valid", True) else "  <- below the --availability target"
+        lines.append(f"availability: {pct(availability['ok_fraction'])} ok{flag}")
+    lines += _exception_lines(results)
+    net = results.get("net") or {}
+    if net:
+        servers = net.get("servers", {})
+        every = net.get("all", {})
+        lines.append(
+            f"messages: {every.get('msg_count', 0)} in all, {servers.get('msg_count', 0)} "
+            f"between servers ({per_op(servers)} per op; {per_op(every)} per op in all)"
+        )
+    workload = results.get("workload") or {}
+    if "final_reads" in workload:
+        lines.append(f"final reads: {workload['final_reads']}")
+        lines.append(f"acceptable: {workload.get('acceptable')}")
+    found = findings_of(results)
+    lag = (found.get("read_lag") or {}).get("lag") or {}
+    secs = (found.get("read_lag") or {}).get("lag_seconds") or {}
+    if lag.get("count"):
+        lines.append(
+            f"read lag: median {lag['median']}, p99 {lag['p99']}, max {lag['max']} below the "
+            f"acknowledged total over {lag['count']} ok reads; in seconds: median "
+            f"{secs.get('median', 0):.3f}, p99 {secs.get('p99', 0):.3f}, "
+            f"max {secs.get('max', 0):.3f}"
+        )
+    for name, result in results.items():
+        if isinstance(result, dict) and result.get("valid") is False:
+            lines.append(f"{name} is invalid: {_why(name, result)}")
+    if found or (results.get("strict") and not results.get("error")):
+        lines += _findings_lines(results, found)
+    if results.get("error"):
+        lines.append("")
+        lines.append("The run cannot be judged:")
+        lines.append(str(results["error"]))
+    lines.append("")
+    if run_dir:
+        lines.append(f"results: {run_dir}")
+        if (Path(run_dir) / "report.html").exists():
+            lines.append(f"report: {Path(run_dir) / 'report.html'} (all runs: glomers serve)")
+    lines.append(verdict_line(results))
+    return "\n".join(lines)
+
+
+def verdict_line(results: Mapping[str, Any]) -> str:
+    """The last line of the summary: the verdict, naming what decided it."""
+    valid = results.get("valid", "unknown")
+    if valid is True:
+        unchecked = _unchecked_reads(results)
+        return VERDICTS[True] + (f" But {unchecked}." if unchecked else "")
+    if valid is False:
+        failed = [
+            name
+            for name, result in results.items()
+            if isinstance(result, Mapping) and result.get("valid") is False
+        ]
+        if results.get("strict"):
+            failed += [
+                f"{name} (beyond Maelstrom)"
+                for name, finding in findings_of(results).items()
+                if finding.get("valid") is False
+            ]
+        if failed:
+            return f"INVALID: {', '.join(failed)} failed (see above)."
+    return VERDICTS.get(valid, VERDICTS["unknown"])
+
+
+def _unchecked_reads(results: Mapping[str, Any]) -> str | None:
+    """Why a valid counter run proves less than it seems: no final read was checked."""
+    workload = results.get("workload") or {}
+    if "final_reads" not in workload or workload.get("final_reads"):
+        return None
+    attempted = ((results.get("stats") or {}).get("by_f") or {}).get("read", {}).get("count")
+    return "no final read succeeded, so no read was checked" + (
+        "" if attempted is None else f" ({attempted} reads in all)"
+    )
+
+
+#: Kinds of failure shown per run on the console (all are in results.json).
+_MAX_EXCEPTIONS = 3
+
+
+def _exception_lines(results: Mapping[str, Any]) -> list[str]:
+    """Why operations ended ``info``: each kind, how often, and one example."""
+    kinds = (results.get("exceptions") or {}).get("exceptions") or []
+    lines = []
+    for kind in kinds[:_MAX_EXCEPTIONS]:
+        example = kind.get("example") or {}
+        why = str(example.get("error", ""))
+        why = why if len(why) <= 200 else why[:200] + "..."
+        lines.append(
+            f"info: {kind.get('count')} x {kind.get('class')}, e.g. {example.get('f')} on "
+            f"{example.get('node')}: {why}"
+        )
+    if len(kinds) > _MAX_EXCEPTIONS:
+        lines.append(f"info: ... and {len(kinds) - _MAX_EXCEPTIONS} more kinds (see results.json)")
+    return lines
+
+
+def findings_of(results: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The findings beyond Maelstrom in ``results``, by name (none for older runs)."""
+    found = results.get("beyond_maelstrom")
+    if not isinstance(found, Mapping):
+        return {}
+    return {name: f for name, f in found.items() if isinstance(f, Mapping)}
+
+
+def strict_note(results: Mapping[str, Any]) -> str:
+    """Whether the findings beyond Maelstrom took part in the verdict, in words."""
+    if results.get("strict"):
+        note = "--strict was on: these findings are part of the verdict"
+        if results.get("maelstrom_valid") is True and results.get("valid") is not True:
+            note += " (Maelstrom's own checkers all pass)"
+        return note + "."
+    return "--strict was off: these findings are reported but do not change the verdict."
+
+
+#: Lines of evidence shown per finding on the console (all are in results.json).
+_MAX_EVIDENCE = 5
+
+
+def _findings_lines(
+    results: Mapping[str, Any], found: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    lines = ["", f"beyond Maelstrom ({strict_note(results)})"]
+    if not found:
+        lines.append("  nothing to report")
+    for name, finding in found.items():
+        valid = finding.get("valid")
+        if valid is True:
+            lines.append(f"  {name}: passes")
+            continue
+        word = "INVALID" if valid is False else str(valid)
+        text = finding.get("explanation") or finding.get("error") or ""
+        lines.append(f"  {name}: {word} (beyond Maelstrom). {text}")
+        evidence = [str(e) for e in finding.get("evidence") or []]
+        lines += [f"    {e}" for e in evidence[:_MAX_EVIDENCE]]
+        if len(evidence) > _MAX_EVIDENCE:
+            lines.append(f"    ... and {len(evidence) - _MAX_EVIDENCE} more (see results.json)")
+    return lines
+
+
+def node_error_lines(results: Mapping[str, Any]) -> list[str]:
+    """The nodes that broke the protocol, first thing to read about a run."""
+    errors = results.get("node_errors") or []
+    if not errors:
+        return []
+    lines = [
+        "Nodes broke the protocol; nothing they printed on stdout was read afterwards, "
+        "so their later replies are lost:"
+    ]
+    for error in errors:
+        problem = str(error.get("problem", "")).split("\n", 1)[0]
+        lines.append(f"  {error.get('node')} at {error.get('time', 0) / 1e9:.3f} s: {problem}")
+        lines.append(f"    line: {_clip_line(str(error.get('line', '')))}")
+    lines.append("")
+    return lines
+
+
+def _clip_line(line: str, limit: int = 200) -> str:
+    return repr(line) if len(line) <= limit else repr(line[:limit]) + "..."
+
+
+def per_op(counts: dict[str, Any]) -> str:
+    value = counts.get("msgs_per_op")
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _why(name: str, result: dict[str, Any]) -> str:
+    details = result.get("error_details")
+    if details:
+        shown = "; ".join(
+            str(d.get("reason", d)) if isinstance(d, dict) else str(d) for d in details[:5]
+        )
+        more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
+        return shown + more
+    if result.get("errors"):
+        return f"errors {result['errors'][:5]}"
+    if result.get("too_high"):
+        return f"reads above every possible value: {result['too_high'][:5]}"
+    by_f = result.get("by_f")
+    if isinstance(by_f, Mapping):
+        failing = [
+            f"no {f} operation succeeded ({s.get('count', 0)} attempted)"
+            for f, s in by_f.items()
+            if isinstance(s, Mapping) and s.get("valid") is False
+        ]
+        if failing:
+            return "; ".join(failing)
+    return ", ".join(f"{k}={v}" for k, v in result.items() if k != "valid")[:500]
