@@ -11,8 +11,10 @@ from glomers import (
     KV,
     LWWKV,
     Body,
+    Crash,
     KeyDoesNotExist,
     LinKV,
+    LinTSO,
     Node,
     PreconditionFailed,
     SeqKV,
@@ -28,10 +30,14 @@ class FakeKV:
         self.data: dict[Any, Any] = {}
         self.requests: list[Body] = []
         self.drop = False
+        self.drop_next = 0  # requests to drop before answering again
 
     def __call__(self, src: str, body: Body) -> Body | None:
         self.requests.append(body)
         if self.drop:
+            return None
+        if self.drop_next:
+            self.drop_next -= 1
             return None
         key = body["key"]
         if body["type"] == "read":
@@ -155,5 +161,79 @@ def test_service_names() -> None:
     assert SeqKV(node).service == "seq-kv"
     assert LinKV(node).service == "lin-kv"
     assert LWWKV(node).service == "lww-kv"
+    assert LinTSO(node).service == "lin-tso"
     assert KV(node).service == "seq-kv"
     assert repr(KV(node, "lin-kv")) == "KV('lin-kv')"
+
+
+async def test_reads_are_sent_again_writes_and_cas_only_when_asked(kv_net: Any) -> None:
+    node, fake, _ = kv_net
+    node.round_trips.initial = 0.005
+    kv = SeqKV(node, timeout=2.0)
+    await kv.write("x", 1)
+    fake.drop_next = 2
+    assert await kv.read("x") == 1
+    assert [b["type"] for b in fake.requests[-3:]] == ["read"] * 3
+    fake.drop_next = 1
+    with pytest.raises(Timeout):
+        await kv.write("x", 2, timeout=0.3)
+    assert fake.requests[-1]["type"] == "write" and fake.data["x"] == 1
+    fake.drop_next = 1
+    await kv.write("x", 2, retry=True)
+    fake.drop_next = 1
+    await kv.cas("x", 2, 3, retry=True)
+    assert fake.data["x"] == 3
+
+
+async def test_a_cas_retried_after_it_applied_fails_without_being_definite(kv_net: Any) -> None:
+    node, fake, net = kv_net
+    node.round_trips.initial = 0.005
+    kv = SeqKV(node, timeout=2.0)
+    await kv.write("x", 1)
+    # The first copy applies but its reply is lost; the second finds x already 2.
+    applied = fake.__call__
+
+    def lose_first_reply(src: str, body: Body) -> Body | None:
+        answer = applied(src, body)
+        return None if body["type"] == "cas" and len(fake.requests) == 2 else answer
+
+    net.services["seq-kv"] = lose_first_reply
+    with pytest.raises(PreconditionFailed) as info:
+        await kv.cas("x", 1, 2, retry=True)
+    assert fake.data["x"] == 2 and info.value.resent and not info.value.definite
+
+
+async def tso_net(drop_first: int) -> tuple[Node, MemoryTransport, list[Body]]:
+    node = Node(rpc_timeout=2.0)
+    node.round_trips.initial = 0.005
+    seen: list[Body] = []
+    counter = iter(range(100))
+
+    def tso(src: str, body: Body) -> Body | None:
+        seen.append(body)
+        if len(seen) <= drop_first:
+            return None
+        if body["type"] != "ts":
+            return None  # lin-tso answers nothing else
+        return {"type": "ts_ok", "ts": next(counter)}
+
+    net = MemoryTransport(node, services={"lin-tso": tso})
+    await net.start()
+    return node, net, seen
+
+
+async def test_lin_tso_gives_increasing_timestamps_and_resends_when_lost() -> None:
+    node, net, seen = await tso_net(drop_first=1)
+    tso = LinTSO(node)
+    stamps = [await tso.ts() for _ in range(3)]
+    await net.close()
+    assert stamps == [0, 1, 2]
+    assert len(seen) == 4 and all(b == {"type": "ts", "msg_id": b["msg_id"]} for b in seen)
+
+
+async def test_lin_tso_refuses_a_reply_without_an_integer_ts() -> None:
+    node = Node(rpc_timeout=1.0)
+    bad: dict[str, Any] = {"lin-tso": lambda s, b: {"type": "ts_ok", "ts": "soon"}}
+    async with MemoryTransport(node, services=bad):
+        with pytest.raises(Crash, match="integer ts"):
+            await LinTSO(node).ts()

@@ -602,3 +602,122 @@ async def test_a_handler_that_ends_without_answering_is_logged_once_per_type(
             await asyncio.sleep(0.01)
     warned = [r.getMessage() for r in caplog.records if "without answering" in r.getMessage()]
     assert len(warned) == 1 and warned[0].startswith("the forget handler ended without answering")
+
+
+# -- retried requests ----------------------------------------------------------------
+
+
+def dropping(first: int, answer: Body) -> Any:
+    """A peer that ignores the first ``first`` requests and answers the rest."""
+    seen: list[Body] = []
+
+    def peer(src: str, body: Body) -> Body | None:
+        seen.append(body)
+        return None if len(seen) <= first else answer
+
+    peer.seen = seen  # type: ignore[attr-defined]
+    return peer
+
+
+async def test_retry_sends_again_after_the_round_trip_estimate_and_takes_the_first_reply() -> None:
+    node = Node()
+    peer = dropping(2, {"type": "pong"})
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services={"n1": peer}):
+        node.round_trips.initial = 0.01
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        reply = await node.rpc("n1", {"type": "ping"}, retry=True, timeout=5)
+        took = loop.time() - start
+    assert reply["type"] == "pong"
+    ids = [b["msg_id"] for b in peer.seen]
+    assert len(ids) == 3 and len(set(ids)) == 3  # each copy its own msg_id
+    assert reply["in_reply_to"] == ids[2]
+    # Waits of 0.02 s (the floor) then 0.04 s (backed off), far below the 5 s timeout.
+    assert took < 1
+
+
+async def test_without_retry_a_lost_request_waits_out_its_timeout() -> None:
+    node = Node()
+    peer = dropping(1, {"type": "pong"})
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services={"n1": peer}):
+        with pytest.raises(Timeout):
+            await node.rpc("n1", {"type": "ping"}, timeout=0.2)
+    assert len(peer.seen) == 1
+
+
+async def test_a_late_reply_to_an_earlier_copy_settles_the_call() -> None:
+    node = Node()
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        node.round_trips.initial = 0.01
+        call = node.rpc("n1", {"type": "ping"}, retry=True, timeout=5)
+        await net.wait_for(lambda m: m["dest"] == "n1" and len(net.sent_to("n1")) >= 2)
+        first = net.sent_to("n1")[0]["msg_id"]
+        net.deliver({"type": "pong", "in_reply_to": first}, src="n1")
+        assert (await call)["in_reply_to"] == first
+        sent = len(net.sent_to("n1"))
+        await asyncio.sleep(0.2)
+        assert len(net.sent_to("n1")) == sent  # answered: no more copies
+
+
+async def test_retry_still_times_out_as_a_whole() -> None:
+    node = Node()
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        node.round_trips.initial = 0.01
+        with pytest.raises(Timeout):
+            await node.rpc("n1", {"type": "ping"}, retry=True, timeout=0.3)
+        copies = len(net.sent_to("n1"))
+        await asyncio.sleep(0.2)
+        assert len(net.sent_to("n1")) == copies
+    # 0.01 s, then doubling: 0.02, 0.04, 0.08, 0.16 within 0.3 s.
+    assert 3 <= copies <= 6
+
+
+async def test_an_error_answering_one_of_several_copies_is_not_definite() -> None:
+    node = Node()
+    peer = dropping(1, {"type": "error", "code": 22, "text": "from is 1"})
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services={"n1": peer}):
+        node.round_trips.initial = 0.01
+        with pytest.raises(RPCError) as resent:
+            await node.rpc("n1", {"type": "cas"}, retry=True, timeout=5)
+        with pytest.raises(RPCError) as once:
+            await node.rpc("n1", {"type": "cas"}, retry=True, timeout=5)
+    assert resent.value.code == 22 and resent.value.resent and not resent.value.definite
+    assert once.value.code == 22 and not once.value.resent and once.value.definite
+
+
+async def test_replies_feed_the_round_trip_estimate_of_their_destination() -> None:
+    node = Node()
+    services = {"n1": lambda s, b: {"type": "pong"}}
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services=services):
+        for _ in range(5):
+            await node.rpc("n1", {"type": "ping"})
+    assert node.round_trips.estimate("n1").srtt is not None
+    assert node.round_trips.estimate("n2").srtt is None
+
+
+async def test_cancelling_a_retried_call_stops_its_copies() -> None:
+    node = Node()
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        node.round_trips.initial = 0.01
+        call = node.rpc("n1", {"type": "ping"}, retry=True, timeout=None)
+        await asyncio.sleep(0.05)
+        call.cancel()
+        await asyncio.sleep(0)
+        sent = len(net.sent_to("n1"))
+        await asyncio.sleep(0.2)
+        assert len(net.sent_to("n1")) == sent
+        assert not node._pending
+
+
+async def test_callback_rpc_can_retry() -> None:
+    node = Node()
+    got: list[Body] = []
+    peer = dropping(1, {"type": "pong"})
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services={"n1": peer}):
+        node.round_trips.initial = 0.01
+        node.call("n1", {"type": "ping"}, got.append, retry=True, timeout=5)
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.01)
+    assert got and got[0]["type"] == "pong" and len(peer.seen) == 2

@@ -22,7 +22,7 @@ from glomers.errors import (
     Timeout,
     TxnConflict,
 )
-from glomers.kv import KV, LWWKV, LinKV, SeqKV
+from glomers.kv import KV, LWWKV, LinKV, LinTSO, SeqKV
 from glomers.node import DEFAULT_RPC_TIMEOUT, Body, Node, Request
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "KeyAlreadyExists",
     "KeyDoesNotExist",
     "LinKV",
+    "LinTSO",
     "MalformedRequest",
     "Node",
     "NodeNotFound",

@@ -95,6 +95,10 @@ class RPCError(Exception):
     it was raised locally. A handler that lets an error from some other node
     escape is answered with an indefinite code: its own operation may already
     have done part of its work, so passing on a definite code would be a lie.
+
+    ``resent`` is True for an error that answered one of several copies of a
+    request (``Node.rpc(..., retry=True)``): another copy may have acted, so
+    such an error is never ``definite``.
     """
 
     code: int
@@ -102,6 +106,7 @@ class RPCError(Exception):
     source: str | None
     extra: dict[str, Any]
 
+    resent: bool = False
     default_code: ClassVar[int] = ErrorCode.CRASH
     _by_code: ClassVar[dict[int, type[_Fixed]]] = {}
 
@@ -128,7 +133,7 @@ class RPCError(Exception):
     @property
     def definite(self) -> bool:
         """True when the failed operation certainly did not happen."""
-        return is_definite(self.code)
+        return is_definite(self.code) and not self.resent
 
     @property
     def label(self) -> str:

@@ -11,6 +11,13 @@ from nodes. ``KV`` wraps them as coroutines over ``Node.rpc``::
 The consistency each service promises differs (lin-kv: linearizable; seq-kv:
 sequentially consistent, so reads may be stale; lww-kv: last write wins, and
 writes may be lost); the client is the same for all three.
+
+Reads are sent again while unanswered (``Node.rpc(..., retry=True)``): a read
+done twice changes nothing. Writes and compare-and-swaps are sent once unless
+the caller passes ``retry=True``, which is safe only when a copy arriving late
+cannot undo someone else's later change (a key only this node writes, or a
+value never written twice). ``LinTSO`` is the client of the ``lin-tso``
+timestamp oracle.
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ from glomers.node import DEFAULT, Wait
 if TYPE_CHECKING:
     from glomers.node import Node
 
-__all__ = ["KV", "LWWKV", "LinKV", "SeqKV"]
+__all__ = ["KV", "LWWKV", "LinKV", "LinTSO", "SeqKV"]
 
 SEQ_KV: Final = "seq-kv"
 LIN_KV: Final = "lin-kv"
 LWW_KV: Final = "lww-kv"
+LIN_TSO: Final = "lin-tso"
 
 _MISSING: Final[Any] = object()
 
@@ -56,7 +64,7 @@ class KV:
         """The value of ``key``; ``default`` if given and the key does not exist."""
         try:
             reply = await self.node.rpc(
-                self.service, {"type": "read", "key": key}, timeout=self._wait(timeout)
+                self.service, {"type": "read", "key": key}, timeout=self._wait(timeout), retry=True
             )
         except KeyDoesNotExist:
             if default is _MISSING:
@@ -75,12 +83,15 @@ class KV:
             raise TypeError(f"{self.service} key {key!r} holds {value!r}, not an integer")
         return value
 
-    async def write(self, key: Any, value: Any, *, timeout: Wait = DEFAULT) -> None:
-        """Set ``key`` to ``value``."""
+    async def write(
+        self, key: Any, value: Any, *, timeout: Wait = DEFAULT, retry: bool = False
+    ) -> None:
+        """Set ``key`` to ``value`` (``retry``: see the module's docstring)."""
         await self.node.rpc(
             self.service,
             {"type": "write", "key": key, "value": value},
             timeout=self._wait(timeout),
+            retry=retry,
         )
 
     async def cas(
@@ -91,16 +102,19 @@ class KV:
         *,
         create_if_not_exists: bool = False,
         timeout: Wait = DEFAULT,
+        retry: bool = False,
     ) -> None:
         """Set ``key`` to ``to`` if it holds ``from_``, else raise ``PreconditionFailed``.
 
         A missing key raises ``KeyDoesNotExist`` unless ``create_if_not_exists``,
-        in which case it is created with ``to``.
+        in which case it is created with ``to``. With ``retry`` (see the module's
+        docstring) a copy may fail because an earlier one succeeded; such an
+        error has ``resent`` set and is not definite.
         """
         body: dict[str, Any] = {"type": "cas", "key": key, "from": from_, "to": to}
         if create_if_not_exists:
             body["create_if_not_exists"] = True
-        await self.node.rpc(self.service, body, timeout=self._wait(timeout))
+        await self.node.rpc(self.service, body, timeout=self._wait(timeout), retry=retry)
 
 
 class SeqKV(KV):
@@ -122,3 +136,29 @@ class LWWKV(KV):
 
     def __init__(self, node: Node, *, timeout: Wait = DEFAULT) -> None:
         super().__init__(node, LWW_KV, timeout=timeout)
+
+
+class LinTSO:
+    """A client of ``lin-tso``, the linearizable timestamp oracle.
+
+    ``await tso.ts()`` gives a timestamp greater than every one given before
+    it (0, 1, 2, ...). Requests are sent again while unanswered: a copy that
+    arrives too only uses up a timestamp nobody sees.
+    """
+
+    def __init__(self, node: Node, *, timeout: Wait = DEFAULT) -> None:
+        self.node = node
+        self.service = LIN_TSO
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"LinTSO({self.service!r})"
+
+    async def ts(self, *, timeout: Wait = DEFAULT) -> int:
+        """A new timestamp."""
+        wait = self.timeout if timeout is DEFAULT else timeout
+        reply = await self.node.rpc(self.service, {"type": "ts"}, timeout=wait, retry=True)
+        value = reply.get("ts")
+        if type(value) is not int:
+            raise Crash(f"ts_ok without an integer ts: {reply!r}", source=self.service)
+        return value

@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from types import CoroutineType
 from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, overload
 
@@ -52,6 +53,7 @@ import msgspec
 
 from glomers.errors import Crash, MalformedRequest, NotSupported, RPCError, TemporarilyUnavailable
 from glomers.errors import Timeout as RPCTimeout
+from glomers.rtt import RoundTrips
 
 __all__ = ["Body", "Later", "Node", "Request"]
 
@@ -134,6 +136,21 @@ class _Pending:
 
     settle: Callable[[Body | None, str], None]
     timer: asyncio.TimerHandle | None
+    dest: str
+    sent: float
+
+
+#: Copies of one retried request kept waiting for a reply; older ones are forgotten.
+_MAX_COPIES = 8
+
+
+@dataclass(eq=False, slots=True)
+class _Copies:
+    """A request sent again and again until one copy is answered or time runs out."""
+
+    ids: list[int] = field(default_factory=list)
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    done: bool = False
 
 
 @dataclass(slots=True)
@@ -207,6 +224,9 @@ class Node:
         self._laters: list[Later[Any]] = []
         self._silent_types: set[str] = set()
         self._pending: dict[int, _Pending] = {}
+        #: Round-trip estimates per destination, from every reply; they set how
+        #: soon ``rpc(..., retry=True)`` sends a request again.
+        self.round_trips = RoundTrips()
         self._next_msg_id = itertools.count(1).__next__
         self._tasks: set[asyncio.Task[Any]] = set()
         self._out = bytearray()
@@ -318,7 +338,7 @@ class Node:
         self._emit(req.src, {**body, "in_reply_to": req.msg_id})
 
     def rpc(
-        self, dest: str, body: Mapping[str, Any], *, timeout: Wait = DEFAULT
+        self, dest: str, body: Mapping[str, Any], *, timeout: Wait = DEFAULT, retry: bool = False
     ) -> asyncio.Future[Body]:
         """Send a request to ``dest``; the result is a future of the reply body.
 
@@ -327,9 +347,18 @@ class Node:
         no reply within ``timeout`` seconds (default ``rpc_timeout``; None waits
         forever) raises ``Timeout`` (code 0). A reply that comes after that is
         ignored.
+
+        ``retry=True`` says the request is safe to send more than once (see
+        the README's rule): while no reply has come, a copy is sent again
+        each time the round-trip estimate for ``dest`` runs out (doubling the
+        wait each time), and the first reply to any copy settles the call;
+        ``timeout`` still bounds the whole. When more than one copy went out,
+        an error reply comes from one copy while another may have acted, so
+        the error raised is never definite (``resent`` is True).
         """
         loop = self._running_loop()
         fut: asyncio.Future[Body] = loop.create_future()
+        copies: _Copies | None = None
 
         def settle(reply: Body | None, src: str) -> None:
             if fut.done():
@@ -339,14 +368,20 @@ class Node:
                     RPCTimeout(f"no reply to {body.get('type')} within {wait}s", source=dest)
                 )
             elif reply.get("type") == "error":
-                fut.set_exception(RPCError.from_body(reply, source=src))
+                exc = RPCError.from_body(reply, source=src)
+                exc.resent = copies is not None and len(copies.ids) > 1
+                fut.set_exception(exc)
             else:
                 fut.set_result(reply)
 
         wait = self.rpc_timeout if timeout is DEFAULT else timeout
-        msg_id = self._call(dest, body, settle, wait)
+        if retry:
+            copies = self._call_retrying(dest, body, settle, wait)
+            forget: Callable[[], None] = partial(self._stop_copies, copies)
+        else:
+            forget = partial(self._forget, self._call(dest, body, settle, wait))
         # The awaiting task was cancelled: forget the request, a late reply is ignored.
-        fut.add_done_callback(lambda f: self._forget(msg_id) if f.cancelled() else None)
+        fut.add_done_callback(lambda f: forget() if f.cancelled() else None)
         return fut
 
     def call(
@@ -356,12 +391,15 @@ class Node:
         callback: Callable[[Body], Any],
         *,
         timeout: Wait = DEFAULT,
+        retry: bool = False,
     ) -> int:
         """Send a request to ``dest`` and call ``callback(reply_body)`` when it answers.
 
         The callback form of ``rpc``: the callback gets every reply, ``error``
         bodies included; with no reply in ``timeout`` seconds it gets an error
-        body with code 0. It may be plain or async. Returns the request's msg_id.
+        body with code 0. It may be plain or async. ``retry`` is as for
+        ``rpc``; then an error body may answer any copy, so no error code is
+        definite. Returns the (first) request's msg_id.
         """
 
         def settle(reply: Body | None, src: str) -> None:
@@ -375,7 +413,10 @@ class Node:
                 log.exception("reply callback for msg %s failed", msg_id)
 
         wait = self.rpc_timeout if timeout is DEFAULT else timeout
-        msg_id = self._call(dest, body, settle, wait)
+        if retry:
+            msg_id = self._call_retrying(dest, body, settle, wait).ids[0]
+        else:
+            msg_id = self._call(dest, body, settle, wait)
         return msg_id
 
     # -- wiring ------------------------------------------------------------------------
@@ -414,6 +455,9 @@ class Node:
             if pending is not None:
                 if pending.timer is not None:
                     pending.timer.cancel()
+                loop = self._loop
+                if loop is not None:
+                    self.round_trips.sample(pending.dest, loop.time() - pending.sent)
                 pending.settle(body, src)
             return
         self._dispatch(src, dest, body)
@@ -505,8 +549,51 @@ class Node:
         msg_id = self._next_msg_id()
         self._emit(dest, {**_checked(body), "msg_id": msg_id})
         timer = None if timeout is None else loop.call_later(timeout, self._expire, msg_id)
-        self._pending[msg_id] = _Pending(settle, timer)
+        self._pending[msg_id] = _Pending(settle, timer, dest, loop.time())
         return msg_id
+
+    def _call_retrying(
+        self,
+        dest: str,
+        body: Mapping[str, Any],
+        settle: Callable[[Body | None, str], None],
+        timeout: float | None,
+    ) -> _Copies:
+        loop = self._running_loop()
+        body = _checked(body)
+        copies = _Copies()
+
+        def answer(reply: Body | None, src: str) -> None:
+            if copies.done:
+                return
+            self._stop_copies(copies)
+            settle(reply, src)
+
+        def send() -> None:
+            if copies.done or self._closing:
+                return
+            if copies.ids:
+                self.round_trips.timed_out(dest)
+            msg_id = self._next_msg_id()
+            self._emit(dest, {**body, "msg_id": msg_id})
+            self._pending[msg_id] = _Pending(answer, None, dest, loop.time())
+            copies.ids.append(msg_id)
+            if len(copies.ids) > _MAX_COPIES:
+                self._pending.pop(copies.ids[-_MAX_COPIES - 1], None)
+            copies.timers.append(loop.call_later(self.round_trips.timeout(dest), send))
+
+        if timeout is not None:
+            copies.timers.append(loop.call_later(timeout, answer, None, ""))
+        send()
+        return copies
+
+    def _stop_copies(self, copies: _Copies) -> None:
+        copies.done = True
+        for timer in copies.timers:
+            timer.cancel()
+        copies.timers.clear()
+        for msg_id in copies.ids:
+            self._pending.pop(msg_id, None)
 
     def _expire(self, msg_id: int) -> None:
         pending = self._pending.pop(msg_id, None)
