@@ -687,7 +687,7 @@ async def test_an_error_answering_one_of_several_copies_is_not_definite() -> Non
 
 async def test_replies_feed_the_round_trip_estimate_of_their_destination() -> None:
     node = Node()
-    services = {"n1": lambda s, b: {"type": "pong"}}
+    services: dict[str, Any] = {"n1": lambda s, b: {"type": "pong"}}
     async with MemoryTransport(node, node_ids=["n0", "n1"], services=services):
         for _ in range(5):
             await node.rpc("n1", {"type": "ping"})
