@@ -11,6 +11,7 @@ import pytest
 
 from glomers import (
     Body,
+    Crash,
     KeyDoesNotExist,
     MalformedRequest,
     Node,
@@ -721,3 +722,66 @@ async def test_callback_rpc_can_retry() -> None:
                 break
             await asyncio.sleep(0.01)
     assert got and got[0]["type"] == "pong" and len(peer.seen) == 2
+
+
+# -- typed replies and asking every peer ---------------------------------------------
+
+
+class ReadOk(msgspec.Struct):
+    value: int
+
+
+async def test_typed_reply_is_decoded_and_checked() -> None:
+    node = Node()
+    answers = iter([{"type": "read_ok", "value": 5}, {"type": "read_ok", "value": "five"}])
+    services: dict[str, Any] = {"n1": lambda s, b: next(answers)}
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services=services):
+        good = await node.rpc("n1", {"type": "read"}, reply=ReadOk)
+        with pytest.raises(Crash, match="malformed 'read_ok' reply to 'read'") as bad:
+            await node.rpc("n1", {"type": "read"}, reply=ReadOk)
+    assert good == ReadOk(5)
+    assert bad.value.source == "n1" and not bad.value.definite
+
+
+async def test_typed_reply_still_raises_error_replies_as_errors() -> None:
+    node = Node()
+    services: dict[str, Any] = {"n1": lambda s, b: {"type": "error", "code": 20}}
+    async with MemoryTransport(node, node_ids=["n0", "n1"], services=services):
+        with pytest.raises(KeyDoesNotExist):
+            await node.rpc("n1", {"type": "read"}, reply=ReadOk)
+
+
+async def test_rpc_all_gathers_every_peer_with_its_own_timeout() -> None:
+    node = Node()
+    services: dict[str, Any] = {
+        "n1": lambda s, b: {"type": "read_ok", "value": 1},
+        "n2": lambda s, b: {"type": "error", "code": 11, "text": "busy"},
+        # n3 never answers
+    }
+    async with MemoryTransport(node, node_ids=["n0", "n1", "n2", "n3"], services=services) as net:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        answers = await node.rpc_all({"type": "read"}, timeout=0.1, reply=ReadOk)
+        took = loop.time() - start
+        assert sorted(m["dest"] for m in net.sent if m["body"].get("type") == "read") == [
+            "n1",
+            "n2",
+            "n3",
+        ]
+    assert set(answers) == {"n1", "n2", "n3"}  # never itself
+    assert answers["n1"] == ReadOk(1)
+    assert isinstance(answers["n2"], RPCError) and answers["n2"].code == 11
+    assert isinstance(answers["n3"], Timeout)
+    assert took < 1  # the timeouts ran side by side
+
+
+async def test_rpc_all_to_chosen_peers_and_cancelled_with_its_caller() -> None:
+    node = Node()
+    async with MemoryTransport(node, node_ids=["n0", "n1", "n2"]) as net:
+        task = asyncio.create_task(node.rpc_all({"type": "read"}, peers=["n2"], timeout=None))
+        await asyncio.sleep(0.01)
+        assert [m["dest"] for m in net.sent if m["body"].get("type") == "read"] == ["n2"]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not node._pending

@@ -40,7 +40,15 @@ import itertools
 import logging
 import random
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator, Mapping
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -337,9 +345,35 @@ class Node:
             return
         self._emit(req.src, {**body, "in_reply_to": req.msg_id})
 
+    @overload
     def rpc(
-        self, dest: str, body: Mapping[str, Any], *, timeout: Wait = DEFAULT, retry: bool = False
-    ) -> asyncio.Future[Body]:
+        self,
+        dest: str,
+        body: Mapping[str, Any],
+        *,
+        timeout: Wait = ...,
+        retry: bool = ...,
+        reply: None = ...,
+    ) -> asyncio.Future[Body]: ...
+    @overload
+    def rpc(
+        self,
+        dest: str,
+        body: Mapping[str, Any],
+        *,
+        timeout: Wait = ...,
+        retry: bool = ...,
+        reply: type[T],
+    ) -> asyncio.Future[T]: ...
+    def rpc(
+        self,
+        dest: str,
+        body: Mapping[str, Any],
+        *,
+        timeout: Wait = DEFAULT,
+        retry: bool = False,
+        reply: type[Any] | None = None,
+    ) -> asyncio.Future[Any]:
         """Send a request to ``dest``; the result is a future of the reply body.
 
         The request leaves at once; await the future for the answer. An ``error``
@@ -355,24 +389,36 @@ class Node:
         ``timeout`` still bounds the whole. When more than one copy went out,
         an error reply comes from one copy while another may have acted, so
         the error raised is never definite (``resent`` is True).
+
+        ``reply=SomeStruct`` (a ``msgspec.Struct``, dataclass or TypedDict, as
+        for handlers) gives the reply decoded and checked as that type; a
+        reply that does not fit raises ``Crash`` (code 13, indefinite: the
+        request may well have been carried out).
         """
         loop = self._running_loop()
-        fut: asyncio.Future[Body] = loop.create_future()
+        fut: asyncio.Future[Any] = loop.create_future()
         copies: _Copies | None = None
+        schema = reply
 
-        def settle(reply: Body | None, src: str) -> None:
+        def settle(answer: Body | None, src: str) -> None:
             if fut.done():
                 return
-            if reply is None:
+            if answer is None:
                 fut.set_exception(
                     RPCTimeout(f"no reply to {body.get('type')} within {wait}s", source=dest)
                 )
-            elif reply.get("type") == "error":
-                exc = RPCError.from_body(reply, source=src)
+            elif answer.get("type") == "error":
+                exc = RPCError.from_body(answer, source=src)
                 exc.resent = copies is not None and len(copies.ids) > 1
                 fut.set_exception(exc)
+            elif schema is None:
+                fut.set_result(answer)
             else:
-                fut.set_result(reply)
+                try:
+                    fut.set_result(msgspec.convert(answer, schema))
+                except msgspec.ValidationError as exc:
+                    what = f"{answer.get('type')!r} reply to {body.get('type')!r}"
+                    fut.set_exception(Crash(f"malformed {what}: {exc}", source=src))
 
         wait = self.rpc_timeout if timeout is DEFAULT else timeout
         if retry:
@@ -383,6 +429,36 @@ class Node:
         # The awaiting task was cancelled: forget the request, a late reply is ignored.
         fut.add_done_callback(lambda f: forget() if f.cancelled() else None)
         return fut
+
+    async def rpc_all(
+        self,
+        body: Mapping[str, Any],
+        *,
+        peers: Iterable[str] | None = None,
+        timeout: Wait = DEFAULT,
+        retry: bool = False,
+        reply: type[Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send ``body`` to every other node (or to ``peers``) and gather the answers.
+
+        Returns, per peer, its reply (decoded as ``reply`` if given) or the
+        ``RPCError`` it ended with; each peer has its own ``timeout``, so one
+        slow or partitioned peer costs its own timeout, not the others'. The
+        requests leave at once, and ``timeout`` and ``retry`` are as for ``rpc``.
+        """
+        targets = [n for n in self.node_ids if n != self.node_id] if peers is None else [*peers]
+        calls = {p: self.rpc(p, body, timeout=timeout, retry=retry, reply=reply) for p in targets}
+        answers: dict[str, Any] = {}
+        try:
+            for peer, call in calls.items():
+                try:
+                    answers[peer] = await call
+                except RPCError as exc:
+                    answers[peer] = exc
+        finally:
+            for call in calls.values():
+                call.cancel()  # only those still waiting: the caller was cancelled
+        return answers
 
     def call(
         self,
