@@ -785,3 +785,50 @@ async def test_rpc_all_to_chosen_peers_and_cancelled_with_its_caller() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         assert not node._pending
+
+
+# -- answers a client no longer waits for --------------------------------------------
+
+
+def late_node(deadline: float | None) -> tuple[Node, asyncio.Event]:
+    node = Node(client_reply_deadline=deadline)
+    go = asyncio.Event()
+
+    @node.handler("slow")
+    async def slow(req: Request[Body]) -> Body:
+        await go.wait()
+        return {"type": "slow_ok"}
+
+    @node.handler("slow_error")
+    async def slow_error(req: Request[Body]) -> Body:
+        await go.wait()
+        raise MalformedRequest("no")
+
+    return node, go
+
+
+@pytest.mark.parametrize("kind", ["slow", "slow_error"])
+async def test_an_answer_to_a_client_past_the_deadline_is_dropped_and_logged(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    node, go = late_node(0.05)
+    async with MemoryTransport(node, node_ids=["n0", "n1"]) as net:
+        net.deliver({"type": kind, "msg_id": 1}, src="c7")
+        net.deliver({"type": kind, "msg_id": 2}, src="n1")  # a peer keeps listening
+        await asyncio.sleep(0.1)
+        go.set()
+        await net.wait_for(lambda m: m["dest"] == "n1")
+        await asyncio.sleep(0.01)
+        assert [m for m in net.sent if m["dest"] == "c7"] == []
+    assert "not answering" in caplog.text and "c7" in caplog.text
+
+
+async def test_an_answer_in_time_is_sent_and_none_means_no_deadline() -> None:
+    for deadline in (5.0, None):
+        node, go = late_node(deadline)
+        async with MemoryTransport(node, node_ids=["n0"]) as net:
+            net.deliver({"type": "slow", "msg_id": 1}, src="c7")
+            await asyncio.sleep(0.1)
+            go.set()
+            reply = await net.wait_for(lambda m: m["dest"] == "c7")
+        assert reply["body"] == {"type": "slow_ok", "in_reply_to": 1}

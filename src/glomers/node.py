@@ -78,6 +78,12 @@ _BACKLOG_LIMIT = 100_000
 #: How long ``Node.rpc`` waits for an answer unless told otherwise, in seconds.
 DEFAULT_RPC_TIMEOUT = 1.0
 
+#: How old a client's request may be when its answer is ready; later answers are
+#: dropped. Maelstrom's clients wait 5 s, and a reply to a client that gave up and
+#: was replaced is an unknown destination, which mutes the node for the rest of
+#: the run; the second left over is for the network.
+CLIENT_REPLY_DEADLINE = 4.0
+
 
 #: Set while a host imports a module to take its node-building function from it
 #: (``glomers test --sim``): then ``Node.run`` must not take over stdin and stdout.
@@ -136,6 +142,8 @@ class Request(Generic[B]):
     body: B
     raw: Body
     answered: bool = field(default=False, repr=False)
+    #: When the node took the request in, on its loop's clock (None if unknown).
+    received: float | None = field(default=None, repr=False)
 
 
 @dataclass(slots=True)
@@ -216,12 +224,24 @@ class Node:
     ``node_id`` and ``node_ids`` are set when ``init`` arrives, before the
     ``on_init`` hook runs. ``random`` is the node's own random generator; seed it
     (``Node(seed=...)``) for runs that replay exactly.
+
+    An answer to a client (``c1``, ``c2``, ...) whose request is older than
+    ``client_reply_deadline`` seconds is dropped and logged: the client has
+    given up, and under Maelstrom a reply to a client that was replaced mutes
+    the node that sent it. None answers however late.
     """
 
-    def __init__(self, *, rpc_timeout: float | None = DEFAULT_RPC_TIMEOUT, seed: int | None = None):
+    def __init__(
+        self,
+        *,
+        rpc_timeout: float | None = DEFAULT_RPC_TIMEOUT,
+        seed: int | None = None,
+        client_reply_deadline: float | None = CLIENT_REPLY_DEADLINE,
+    ):
         self.node_id: str = ""
         self.node_ids: list[str] = []
         self.rpc_timeout = rpc_timeout
+        self.client_reply_deadline = client_reply_deadline
         source = _seed_source.get()
         if seed is None and source is not None:
             seed = source()
@@ -231,6 +251,7 @@ class Node:
         self._deferred: list[Callable[[], object]] = []
         self._laters: list[Later[Any]] = []
         self._silent_types: set[str] = set()
+        self._late_types: set[str] = set()
         self._pending: dict[int, _Pending] = {}
         #: Round-trip estimates per destination, from every reply; they set how
         #: soon ``rpc(..., retry=True)`` sends a request again.
@@ -343,7 +364,29 @@ class Node:
         if req.msg_id is None:
             log.warning("not answering %s from %s: the request has no msg_id", req.type, req.src)
             return
+        if req.received is not None and self._too_late(req):
+            return
         self._emit(req.src, {**body, "in_reply_to": req.msg_id})
+
+    def _too_late(self, req: Request[Any]) -> bool:
+        """Whether ``req`` comes from a client that has surely stopped waiting."""
+        deadline = self.client_reply_deadline
+        src = req.src
+        if deadline is None or src[:1] != "c" or not src[1:].isdigit():
+            return False  # peers and services keep listening
+        age = self._running_loop().time() - (req.received or 0.0)
+        if age <= deadline:
+            return False
+        level = logging.DEBUG if req.type in self._late_types else logging.WARNING
+        self._late_types.add(req.type)
+        log.log(
+            level,
+            "not answering %s request %s from %s: it is %.1f s old, past the %.1f s a client "
+            "waits, and a late reply to a client that was replaced would mute this node "
+            "(said once per type)",
+            req.type, req.msg_id, src, age, deadline,
+        )  # fmt: skip
+        return True
 
     @overload
     def rpc(
@@ -731,6 +774,8 @@ class Node:
                 self._answer_error(req, MalformedRequest(f"malformed {kind} request: {exc}"))
                 return
         req = Request(src, dest, kind, msg_id, fields, body)
+        if self._loop is not None:
+            req.received = self._loop.time()
         try:
             result = route.fn(req)
         except Exception as exc:
@@ -802,6 +847,8 @@ class Node:
         if req.msg_id is None:
             return
         req.answered = True
+        if req.received is not None and self._too_late(req):
+            return
         self._emit(req.src, {**err.to_body(), "in_reply_to": req.msg_id})
 
     def _init(self, req: Request[Body]) -> None:
