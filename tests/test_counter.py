@@ -219,3 +219,26 @@ async def test_reads_on_one_node_never_go_backwards() -> None:
     assert seen[-1] <= 60
     for net in nets:
         await net.close()
+
+
+async def test_a_lost_compare_and_swap_is_sent_again_not_resynced() -> None:
+    kv = FaultyKV(random.Random(1))
+    requests: list[Body] = []
+
+    def first_cas_lost(src: str, body: Body) -> Body | None:
+        requests.append(body)
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 1:
+            return None
+        return kv(src, body)
+
+    node = build(rpc_timeout=5.0)
+    async with MemoryTransport(node, services={"seq-kv": first_cas_lost}) as net:
+        await asyncio.sleep(0.05)  # the warm-up's barrier and reads
+        before = len(requests)
+        assert (await net.request({"type": "add", "delta": 3}, timeout=2))["type"] == "add_ok"
+    cas = [b for b in requests[before:] if b["type"] == "cas"]
+    assert len(cas) == 2 and cas[0]["msg_id"] != cas[1]["msg_id"]
+    assert (cas[0]["from"], cas[0]["to"]) == (cas[1]["from"], cas[1]["to"])
+    # Answered by the second copy: no barrier, no read, as a resync would need.
+    assert [b["type"] for b in requests[before:]] == ["cas", "cas"]
+    assert kv.total(["n0"]) == 3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from glomers.rtt import RoundTrips
@@ -44,35 +46,43 @@ def test_floor_keeps_fast_replies_from_shrinking_the_wait_to_nothing() -> None:
     assert rtt.timeout("n1") == 0.02
 
 
-def test_timeouts_double_the_wait_up_to_the_cap_and_a_sample_resets_it() -> None:
-    rtt = RoundTrips(floor=0.01, cap=0.5)
+def test_each_further_copy_waits_twice_as_long_doublings_times_and_up_to_the_cap() -> None:
+    rtt = RoundTrips(floor=0.01, cap=0.5, doublings=3)
     rtt.sample("n1", 0.02)
     base = rtt.timeout("n1")  # 0.02 + 4 * 0.01
-    rtt.timed_out("n1")
-    assert rtt.timeout("n1") == pytest.approx(2 * base)
-    rtt.timed_out("n1")
-    assert rtt.timeout("n1") == pytest.approx(4 * base)
-    for _ in range(100):
-        rtt.timed_out("n1")
-    assert rtt.timeout("n1") == 0.5
-    assert rtt.estimate("n1").backoff < 10  # stops counting once at the cap
-    rtt.sample("n1", 0.02)
-    assert rtt.timeout("n1") < 2 * base
+    assert base == pytest.approx(0.06)
+    assert rtt.timeout("n1", 1) == pytest.approx(2 * base)
+    assert rtt.timeout("n1", 2) == pytest.approx(4 * base)
+    assert rtt.timeout("n1", 3) == pytest.approx(8 * base)
+    assert rtt.timeout("n1", 10_000) == pytest.approx(8 * base)  # no more doublings
+    assert rtt.timeout("n1") == pytest.approx(base)  # one request's copies slow no other
+    rtt.sample("n1", 0.2)
+    assert rtt.timeout("n1", 10_000) == 0.5  # the cap
+
+
+def test_one_doubling_for_paths_that_lose_at_random() -> None:
+    rtt = RoundTrips(floor=0.01, doublings=1)
+    rtt.sample("seq-kv", 0.02)
+    assert [rtt.timeout("seq-kv", k) for k in range(4)] == pytest.approx([0.06, 0.12, 0.12, 0.12])
 
 
 def test_destinations_are_estimated_apart() -> None:
     rtt = RoundTrips(floor=0.001)
     rtt.sample("seq-kv", 0.002)
-    rtt.timed_out("n2")
     assert rtt.timeout("seq-kv") == pytest.approx(0.006)  # 2 ms + 4 * 1 ms
-    assert rtt.timeout("n2") == 2.0  # the initial 1 s, backed off once, within the cap
+    assert rtt.timeout("n2", 1) == 0.5  # the initial 0.25 s, doubled
     assert "seq-kv: 6 ms" in repr(rtt)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"floor": 0.0}, "floor"), ({"floor": 3.0, "cap": 2.0}, "floor"), ({"initial": 0}, "initial")],
+    [
+        ({"floor": 0.0}, "floor"),
+        ({"floor": 3.0, "cap": 2.0}, "floor"),
+        ({"initial": 0}, "initial"),
+        ({"doublings": -1}, "doublings"),
+    ],
 )
-def test_bad_settings_are_refused(kwargs: dict[str, float], message: str) -> None:
+def test_bad_settings_are_refused(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         RoundTrips(**kwargs)

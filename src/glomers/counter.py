@@ -100,6 +100,8 @@ class Slot:
     waiters: list[asyncio.Future[None]]
     target: Value = MISSING
     in_flight: bool = False
+    # Failed while an earlier slot was still unconfirmed: send again once first.
+    behind: bool = False
 
 
 @dataclass(slots=True)
@@ -132,6 +134,10 @@ class Counter:
     ) -> None:
         self.node = node
         self.kv = SeqKV(node)
+        # The counter talks only to seq-kv, which partitions never cut off: an
+        # unanswered copy is lost to bad luck, not to overload, and waiting ever
+        # longer for the next one would make every loss cost more.
+        node.round_trips.doublings = 1
         self.allow_negative = allow_negative
         self.staleness = staleness
         self.window = window
@@ -180,8 +186,8 @@ class Counter:
             return
         prev = self.confirmed
         assert prev is not None
-        for slot in self.slots:  # slots a resync left to send again
-            if not slot.in_flight:
+        for i, slot in enumerate(self.slots):  # slots a resync or a failure left to send
+            if not slot.in_flight and (not slot.behind or i == 0):
                 self._send(slot, prev)
             prev = slot.target
         if self.waiting and len(self.slots) < self.window:
@@ -207,14 +213,29 @@ class Counter:
         }
         if prev == MISSING:
             body["create_if_not_exists"] = True
-        # The callback form of RPC: no task per compare-and-swap.
-        self.node.call("seq-kv", body, lambda reply: self._cas_done(slot, sent, reply))
+        # The callback form of RPC: no task per compare-and-swap. Sending it again
+        # is safe: its target value is new, so only the key still holding ``prev``
+        # lets a copy apply, and then every copy writes the same value.
+        # Copies go out until one is answered, so no timeout is needed to learn the
+        # outcome: a timeout would only force a resync, which asks seq-kv again.
+        self.node.call(
+            "seq-kv",
+            body,
+            lambda reply: self._cas_done(slot, sent, reply),
+            retry=True,
+            timeout=None,
+        )
 
     def _cas_done(self, slot: Slot, sent: float, reply: Body) -> None:
         slot.in_flight = False
         if reply.get("type") == "cas_ok":
             self._fresh_at = max(self._fresh_at, sent)
             self._applied_through(slot)
+        elif slot in self.slots and slot is not self.slots[0]:
+            # An earlier slot is still unconfirmed: on a lossy network this copy may
+            # simply have overtaken it. Once that slot is confirmed, this one goes
+            # again from there; if the earlier one fails too, it resyncs.
+            slot.behind = True
         else:
             # Failed, or maybe applied (a timeout): only a fresh look at the key tells.
             self.resync_needed = True
@@ -242,6 +263,8 @@ class Counter:
             if self.confirmed is None or current.version >= self.confirmed.version:
                 break
             # Older than what we know is there: a read from seq-kv's past; look again.
+        for pending in self.slots:
+            pending.behind = False
         slot = next((s for s in self.slots if s.target == current), None)
         if slot is not None:
             self._applied_through(slot)
@@ -307,7 +330,8 @@ class Counter:
         while True:
             sent = asyncio.get_running_loop().time()
             try:
-                await self.kv.write(key, token)
+                # Only this node writes its barrier key, so a late copy undoes nothing.
+                await self.kv.write(key, token, retry=True)
             except RPCError as exc:
                 if exc.definite:
                     raise

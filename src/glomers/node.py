@@ -691,15 +691,14 @@ class Node:
         def send() -> None:
             if copies.done or self._closing:
                 return
-            if copies.ids:
-                self.round_trips.timed_out(dest)
             msg_id = self._next_msg_id()
             self._emit(dest, {**body, "msg_id": msg_id})
             self._pending[msg_id] = _Pending(answer, None, dest, loop.time())
             copies.ids.append(msg_id)
             if len(copies.ids) > _MAX_COPIES:
                 self._pending.pop(copies.ids[-_MAX_COPIES - 1], None)
-            copies.timers.append(loop.call_later(self.round_trips.timeout(dest), send))
+            wait = self.round_trips.timeout(dest, len(copies.ids) - 1)
+            copies.timers.append(loop.call_later(wait, send))
 
         if timeout is not None:
             copies.timers.append(loop.call_later(timeout, answer, None, ""))

@@ -7,6 +7,10 @@ trip, keep a smoothed mean and a mean deviation, and wait the mean plus four
 deviations; after a timeout, wait twice as long, up to a cap, until a reply
 comes back.
 
+Unlike TCP's one stream, a node has many requests out at once, so the doubling
+belongs to each request (its ``attempt``), not to the destination: one lost
+message must not slow every other request to the same service.
+
 ``RoundTrips`` keeps one such estimate per destination. Each copy of a
 request carries its own ``msg_id``, so every reply tells which copy it answers
 and its round trip is never ambiguous (the problem Karn's rule works around in
@@ -27,15 +31,11 @@ _K = 4
 
 @dataclass(slots=True)
 class Estimate:
-    """The round-trip estimate for one destination, in seconds.
-
-    ``srtt`` and ``rttvar`` are None until the first sample; ``backoff``
-    doubles the wait after each timeout and a sample resets it.
-    """
+    """The round-trip estimate for one destination, in seconds (``srtt`` is
+    None until the first sample)."""
 
     srtt: float | None = None
     rttvar: float = 0.0
-    backoff: int = 0
 
 
 class RoundTrips:
@@ -43,18 +43,29 @@ class RoundTrips:
 
     ``initial`` is the wait before the first sample (RFC 6298 uses 1 s);
     ``floor`` keeps a run of very fast replies from making the wait shorter
-    than a scheduling hiccup; ``cap`` bounds the wait however often timeouts
-    back it off.
+    than a scheduling hiccup. Each unanswered copy of a request doubles the
+    wait for the next, ``doublings`` times at most (a lost message is more
+    often bad luck than a sign of overload), and never beyond ``cap``.
     """
 
-    def __init__(self, *, initial: float = 1.0, floor: float = 0.02, cap: float = 2.0) -> None:
+    def __init__(
+        self,
+        *,
+        initial: float = 0.25,
+        floor: float = 0.005,
+        cap: float = 2.0,
+        doublings: int = 3,
+    ) -> None:
         if not 0 < floor <= cap:
             raise ValueError(f"need 0 < floor <= cap, got floor={floor}, cap={cap}")
         if initial <= 0:
             raise ValueError(f"initial must be positive, got {initial}")
+        if doublings < 0:
+            raise ValueError(f"doublings must be 0 or more, got {doublings}")
         self.initial = initial
         self.floor = floor
         self.cap = cap
+        self.doublings = doublings
         self._estimates: dict[str, Estimate] = {}
 
     def __repr__(self) -> str:
@@ -68,14 +79,12 @@ class RoundTrips:
             found = self._estimates[dest] = Estimate()
         return found
 
-    def timeout(self, dest: str) -> float:
-        """How long to wait for ``dest``'s reply before sending again."""
+    def timeout(self, dest: str, attempt: int = 0) -> float:
+        """How long to wait for ``dest``'s reply to the ``attempt``-th copy of a
+        request (0 for the first) before sending another."""
         est = self._estimates.get(dest)
-        if est is None:
-            return self.initial
-        base = self.initial if est.srtt is None else est.srtt + _K * est.rttvar
-        # The doubling stops at the cap; a large backoff must not overflow.
-        return min(self.cap, max(self.floor, base) * 2.0 ** min(est.backoff, 32))
+        base = self.initial if est is None or est.srtt is None else est.srtt + _K * est.rttvar
+        return min(self.cap, max(self.floor, base) * 2.0 ** min(attempt, self.doublings))
 
     def sample(self, dest: str, rtt: float) -> None:
         """A reply from ``dest`` came ``rtt`` seconds after its request left."""
@@ -86,10 +95,3 @@ class RoundTrips:
         else:
             est.rttvar = (1 - _BETA) * est.rttvar + _BETA * abs(est.srtt - rtt)
             est.srtt = (1 - _ALPHA) * est.srtt + _ALPHA * rtt
-        est.backoff = 0
-
-    def timed_out(self, dest: str) -> None:
-        """No reply from ``dest`` within ``timeout(dest)``: wait twice as long next time."""
-        est = self.estimate(dest)
-        if self.timeout(dest) < self.cap:
-            est.backoff += 1
