@@ -242,3 +242,25 @@ async def test_a_lost_compare_and_swap_is_sent_again_not_resynced() -> None:
     # Answered by the second copy: no barrier, no read, as a resync would need.
     assert [b["type"] for b in requests[before:]] == ["cas", "cas"]
     assert kv.total(["n0"]) == 3
+
+
+async def test_a_slot_that_overtook_its_predecessor_waits_for_it_instead_of_resyncing() -> None:
+    kv = FaultyKV(random.Random(1))
+    requests: list[Body] = []
+
+    def first_cas_lost(src: str, body: Body) -> Body | None:
+        requests.append(body)
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 1:
+            return None  # slot 1's first copy never arrives; slot 2's does, and fails
+        return kv(src, body)
+
+    node = build(rpc_timeout=5.0)
+    async with MemoryTransport(node, services={"seq-kv": first_cas_lost}) as net:
+        await asyncio.sleep(0.05)
+        before = len(requests)
+        adds = [asyncio.ensure_future(net.request({"type": "add", "delta": d})) for d in (1, 2)]
+        replies = await asyncio.wait_for(asyncio.gather(*adds), 2)
+    assert [r["type"] for r in replies] == ["add_ok", "add_ok"]
+    sent = requests[before:]
+    assert [b["type"] for b in sent] == ["cas"] * len(sent)  # no barrier, no read: no resync
+    assert kv.total(["n0"]) == 3
