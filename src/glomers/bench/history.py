@@ -6,6 +6,10 @@ twice: once when it is invoked (``type`` "invoke") and once when it completes
 or may not have happened). Checkers are pure functions of a history, so they
 can be tested on hand-written ones.
 
+``paired`` (and ``Pairing``, as records come) is the one way the bench puts
+an operation's two records together; ``fault_periods`` (and ``FaultTracker``)
+reads the nemesis's records as the periods each registered fault was in force.
+
 ``history.jsonl`` holds one ``Op.to_json()`` object per line.
 """
 
