@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from glomers.bench.core import TestOptions
-from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods
+from glomers.bench.history import NEMESIS, FaultPeriod, Op, Pairing, fault_periods, paired, pairs
 from glomers.bench.sim import run_simulation
 from glomers.counter import build
 
@@ -71,3 +71,36 @@ def test_operations_on_several_nodes_give_one_period_per_node() -> None:
         FaultPeriod("pause", 2, 4, "n2", ["n0", "n2"]),
         FaultPeriod("kill", 4, 8, "n2", ["n2"]),
     ]
+
+
+def test_paired_keeps_every_record_in_the_order_operations_began() -> None:
+    add = Op(1, "invoke", "add", 1, time=1)
+    lost = Op(0, "invoke", "read", time=2)  # its process invokes again: never completed
+    read = Op(0, "invoke", "read", time=3)
+    ask_kill = nemesis("kill", "n1", 4, "n1")
+    ask_pause = nemesis("pause", "n2", 5, "n2")
+    orphan = Op(2, "ok", "read", 7, time=6)  # a completion nobody invoked
+    killed = nemesis("kill", ["n1"], 7, "n1")
+    read_ok = Op(0, "ok", "read", 3, time=8)
+    add_fail = Op(1, "fail", "add", 1, time=9)
+    history = [add, lost, read, ask_kill, ask_pause, orphan, killed, read_ok, add_fail]
+    assert paired(history) == [
+        (add, add_fail),
+        (lost, None),
+        (read, read_ok),
+        (ask_kill, killed),
+        (ask_pause, None),
+        (None, orphan),
+    ]
+    # The clients' invocations only, as checkers and plots read them.
+    assert list(pairs(history)) == [(add, add_fail), (lost, None), (read, read_ok)]
+
+
+def test_pairing_follows_records_as_they_come() -> None:
+    pairing = Pairing()
+    first = nemesis("start-partition", "one", 1)
+    assert pairing.feed(first) is None and pairing.opened(first)
+    again = nemesis("start-partition", {"isolated": {}}, 2)
+    assert pairing.feed(again) is first and not pairing.opened(again)
+    stray = Op(3, "info", "read", time=3)
+    assert pairing.feed(stray) is None and not pairing.opened(stray)

@@ -14,17 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glomers.bench.clock import LoopClock
+from glomers.bench.faults import NODE_SPECS, majority, random_spec, spec_nodes
+from glomers.bench.faults.partition import PARTITION_SHAPES, complete_grudge, partition_grudge
 from glomers.bench.history import Op
-from glomers.bench.nemesis import (
-    NODE_SPECS,
-    PARTITION_SHAPES,
-    Nemesis,
-    complete_grudge,
-    majority,
-    partition_grudge,
-    random_spec,
-    spec_nodes,
-)
+from glomers.bench.nemesis import Nemesis
 from glomers.bench.net import Network
 from glomers.bench.sim import SimLoop
 

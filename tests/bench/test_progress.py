@@ -95,10 +95,10 @@ def test_live_panel_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatc
 
 
 def test_fault_words() -> None:
-    from glomers.bench.progress import fault_words
+    from glomers.bench.faults import words
 
     grudge = {"isolated": {"n0": ["n1", "n2"], "n1": ["n0"], "n2": []}}
-    assert fault_words(grudge) == "n0 hears nothing from n1, n2; n1 hears nothing from n0"
-    assert fault_words({"isolated": {"n0": []}}) == "nobody cut off"
-    assert fault_words(["n1", "n3"]) == "n1, n3"
-    assert fault_words("latency x10") == "latency x10"
+    assert words("partition", grudge) == "n0 hears nothing from n1, n2; n1 hears nothing from n0"
+    assert words("partition", {"isolated": {"n0": []}}) == "nobody cut off"
+    assert words("kill", ["n1", "n3"]) == "n1, n3"
+    assert words("slow", "latency x10") == "latency x10"

@@ -37,7 +37,7 @@ from typing import Any, Literal, TypeAlias
 
 import portion
 
-from glomers.bench.history import Op, is_client, pairs
+from glomers.bench.history import Op, is_client, paired, pairs
 from glomers.errors import code_label, is_definite
 
 Validity: TypeAlias = bool | Literal["unknown"]
@@ -140,16 +140,9 @@ class _Operation:
 
 def _operations(history: Sequence[Op]) -> list[_Operation]:
     """Client operations in invocation order, then completions nobody invoked."""
-    operations: list[_Operation] = []
-    paired: set[int] = set()
-    for invoke, completion in pairs(history):
-        operations.append(_Operation(invoke, completion))
-        if completion is not None:
-            paired.add(id(completion))
-    for op in history:
-        if is_client(op) and op.type != "invoke" and id(op) not in paired:
-            operations.append(_Operation(None, op))
-    return operations
+    ops = paired(history)
+    invoked = [_Operation(a, b) for a, b in ops if a is not None and is_client(a)]
+    return invoked + [_Operation(None, b) for a, b in ops if a is None]
 
 
 def _is_int(value: Any) -> bool:

@@ -39,6 +39,7 @@ from rich.table import Table
 from glomers.bench import compare_figures as cf
 from glomers.bench import maelstrom_results
 from glomers.bench.cli import _positive, parse_test_args, test_parser
+from glomers.bench.faults import FAULTS, LATER, MAELSTROM
 from glomers.bench.history import Op
 from glomers.bench.store import read_history
 
@@ -47,7 +48,7 @@ EXIT_AGREE, EXIT_DISAGREE, EXIT_ARGS, EXIT_NO_BENCH = 0, 1, 254, 255
 #: Nemesis faults the Maelstrom build at hand knows. Release 0.2.4 (the one
 #: shipped with the project's fidelity notes) has only partitions; kill and
 #: pause came later, so asking for them would only make Maelstrom refuse.
-MAELSTROM_FAULTS = ("partition",)
+MAELSTROM_FAULTS = tuple(name for name, f in FAULTS.items() if f.maelstrom == MAELSTROM)
 
 #: Seconds a child gets to stop after SIGINT before SIGKILL.
 _GRACE = 10.0
@@ -104,10 +105,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         raise Refused("--recovery-time: Maelstrom always waits 10 s; leave it at 10")
     if args.store is not None:
         raise Refused("--store: compare chooses where runs go; use --keep DIR")
-    later = [f for f in args.nemesis if f in ("kill", "pause")]
+    later = [f for f in args.nemesis if f in FAULTS and FAULTS[f].maelstrom == LATER]
     if later:
+        missing = " or ".join(n for n, f in FAULTS.items() if f.maelstrom == LATER)
         raise Refused(
-            f"--nemesis {','.join(later)}: this Maelstrom build (0.2.4) has no kill or pause "
+            f"--nemesis {','.join(later)}: this Maelstrom build ({MAELSTROM}) has no {missing} "
             f"fault, only {', '.join(MAELSTROM_FAULTS)}"
         )
     other = [f for f in args.nemesis if f not in MAELSTROM_FAULTS]

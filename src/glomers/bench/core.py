@@ -215,7 +215,7 @@ class TestRun:
             opts.nemesis,
             opts.nodes,
             self.net,
-            self.hosts,  # type: ignore[arg-type]
+            self.hosts,
             self.rngs["nemesis"],
             self.record,
             self.restart,

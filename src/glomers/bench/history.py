@@ -6,14 +6,20 @@ twice: once when it is invoked (``type`` "invoke") and once when it completes
 or may not have happened). Checkers are pure functions of a history, so they
 can be tested on hand-written ones.
 
+``paired`` (and ``Pairing``, as records come) is the one way the bench puts
+an operation's two records together; ``fault_periods`` (and ``FaultTracker``)
+reads the nemesis's records as the periods each registered fault was in force.
+
 ``history.jsonl`` holds one ``Op.to_json()`` object per line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
+
+from glomers.bench import faults
 
 OpType = Literal["invoke", "ok", "info", "fail"]
 
@@ -86,39 +92,82 @@ def is_client(op: Op) -> bool:
     return op.process != NEMESIS
 
 
-def pairs(history: Iterable[Op]) -> Iterator[tuple[Op, Op | None]]:
-    """Each client invocation with its completion (None if it never completed).
+#: An operation as its two records: (invocation, completion). A completion
+#: nobody invoked has no invocation; an operation still under way when the
+#: history ends has no completion.
+Pair: TypeAlias = tuple[Op | None, Op | None]
 
-    A process has at most one operation in flight, so an invoke pairs with the
-    next completion of the same process.
+
+class Pairing:
+    """Pairs the records of a history as they come.
+
+    A client process has at most one operation in flight, so an invocation
+    pairs with the next completion of the same process; an invocation followed
+    by another of its process stays open. The nemesis records each step twice,
+    what was asked and then what was done, and steps on different nodes may
+    interleave, so its records pair up by (``f``, ``node``).
     """
-    open_: dict[int | str, Op] = {}
-    order: list[Op] = []
-    done: dict[int, Op] = {}
+
+    def __init__(self) -> None:
+        self._open: dict[Hashable, Op] = {}
+
+    def feed(self, op: Op) -> Op | None:
+        """Take the next record; return the record it completes, or None when it
+        opens an operation (see ``opened``) or completes none that is open."""
+        if is_client(op):
+            if op.type == "invoke":
+                self._open[op.process] = op
+                return None
+            return self._open.pop(op.process, None)
+        key = (NEMESIS, op.f, op.node)
+        first = self._open.pop(key, None)
+        if first is None:
+            self._open[key] = op
+        return first
+
+    def opened(self, op: Op) -> bool:
+        """Whether ``op``, just fed, opened an operation."""
+        key: Hashable = op.process if is_client(op) else (NEMESIS, op.f, op.node)
+        return self._open.get(key) is op
+
+
+def paired(history: Iterable[Op]) -> list[Pair]:
+    """Every operation of the history, the clients' and the nemesis's, as its
+    two records, in the order of its first record."""
+    out: list[Pair] = []
+    slot: dict[int, int] = {}  # id of an open record -> its place in out
+    pairing = Pairing()
     for op in history:
-        if not is_client(op):
-            continue
-        if op.type == "invoke":
-            open_[op.process] = op
-            order.append(op)
+        first = pairing.feed(op)
+        if first is not None:
+            i = slot.pop(id(first))
+            out[i] = (first, op)
+        elif pairing.opened(op):
+            slot[id(op)] = len(out)
+            out.append((op, None))
         else:
-            invoke = open_.pop(op.process, None)
-            if invoke is not None:
-                done[id(invoke)] = op
-    for invoke in order:
-        yield invoke, done.get(id(invoke))
+            out.append((None, op))
+    return out
+
+
+def pairs(history: Iterable[Op]) -> Iterator[tuple[Op, Op | None]]:
+    """Each client invocation with its completion (None if it never completed),
+    in invocation order; completions nobody invoked are left out."""
+    for invoke, completion in paired(history):
+        if invoke is not None and is_client(invoke):
+            yield invoke, completion
 
 
 @dataclass(frozen=True, slots=True)
 class FaultPeriod:
     """A stretch of the test during which one fault was in force.
 
-    ``fault`` is ``partition``, ``loss``, ``slow``, ``kill`` or ``pause``;
-    ``node`` names the node killed or paused (None for network faults): an
-    operation that took several nodes down gives one period per node.
-    ``start`` and ``end`` are nanoseconds like ``Op.time``; ``end`` is None when
-    the history ends with the fault still in force. ``detail`` is what the
-    nemesis reported when the fault began (a partition's grudges, say).
+    ``fault`` is the name of a registered fault (``glomers.bench.faults``);
+    ``node`` names the node it held for a fault of nodes (None for network
+    faults): an operation that took several nodes down gives one period per
+    node. ``start`` and ``end`` are nanoseconds like ``Op.time``; ``end`` is
+    None when the history ends with the fault still in force. ``detail`` is
+    what the nemesis reported when the fault began (a partition's grudges, say).
     """
 
     fault: str
@@ -128,48 +177,39 @@ class FaultPeriod:
     detail: Any = None
 
 
-#: Nemesis operations that begin and end each fault (kill ends with a restart).
-_BEGINS = {"start-partition": "partition", "start-loss": "loss", "start-slow": "slow",
-           "kill": "kill", "pause": "pause"}  # fmt: skip
-_ENDS = {"stop-partition": "partition", "stop-loss": "loss", "stop-slow": "slow",
-         "start": "kill", "resume": "pause"}  # fmt: skip
-
-
 class FaultTracker:
     """Follows the nemesis's records as they come and knows which faults are in force.
 
-    The nemesis records each operation twice, what it was asked and then what
-    it did; a fault is in force from the completion of the operation that
-    begins it to the completion of the one that ends it. The completion of a
-    kill, pause, start or resume lists the nodes it acted on (records that
-    name one ``node`` instead are read as acting on it), and each node gets a
-    period of its own. Killing a paused node ends its pause.
+    A fault is in force from the completion of the operation that begins it
+    to the completion of the one that ends it. For a fault of nodes, the
+    completion of either lists the nodes it acted on (records that name one
+    ``node`` instead are read as acting on it), and each node gets a period of
+    its own. A fault's period on a node also ends when a fault it is
+    ``ended_by`` begins there.
     """
 
     def __init__(self) -> None:
-        self._asked: set[tuple[str, str | None]] = set()
+        self._pairing = Pairing()
         #: The faults in force, by (fault, node), with when each began.
         self.active: dict[tuple[str, str | None], FaultPeriod] = {}
 
     def feed(self, op: Op) -> list[FaultPeriod]:
         """Take the next op of the history; return the periods it began or ended."""
-        if is_client(op) or (op.f not in _BEGINS and op.f not in _ENDS):
+        found = None if is_client(op) else faults.by_operation(op.f)
+        if found is None or self._pairing.feed(op) is None:
             return []
-        step = (op.f, op.node)
-        if step not in self._asked:
-            self._asked.add(step)
-            return []
-        self._asked.discard(step)
+        fault, begins = found
         out: list[FaultPeriod] = []
-        for node in _nodes(op):
-            if op.f == "kill":
-                out.extend(self._end("pause", node, op.time))
-            if op.f in _BEGINS:
-                period = FaultPeriod(_BEGINS[op.f], op.time, None, node, op.value)
+        for node in _nodes(op, fault.per_node):
+            if begins:
+                for other in faults.FAULTS.values():
+                    if fault.name in other.ended_by:
+                        out.extend(self._end(other.name, node, op.time))
+                period = FaultPeriod(fault.name, op.time, None, node, op.value)
                 self.active[(period.fault, node)] = period
                 out.append(period)
             else:
-                out.extend(self._end(_ENDS[op.f], node, op.time))
+                out.extend(self._end(fault.name, node, op.time))
         return out
 
     def _end(self, fault: str, node: str | None, time: int) -> list[FaultPeriod]:
@@ -179,9 +219,9 @@ class FaultTracker:
         return [FaultPeriod(began.fault, began.start, time, began.node, began.detail)]
 
 
-def _nodes(op: Op) -> list[str | None]:
+def _nodes(op: Op, per_node: bool) -> list[str | None]:
     """The nodes a completed nemesis operation acted on (None for the whole network)."""
-    if op.f in ("kill", "pause", "start", "resume") and isinstance(op.value, list):
+    if per_node and isinstance(op.value, list):
         return [n for n in op.value if isinstance(n, str)]
     return [op.node]
 

@@ -1,155 +1,43 @@
-"""Fault injection: Maelstrom's nemesis (partition, kill, pause), and two faults of ours.
+"""Fault injection: when the nemesis acts. What each fault does is its own
+module's business (``glomers.bench.faults``).
 
-Each fault package runs as a stream of its own, staggered by
+The faults that share a stream (``Fault.stream``) take turns in one stream of
+operations, and each stream runs on its own, staggered by
 ``--nemesis-interval`` I as Jepsen staggers: the first operation goes out as
 the main phase begins, each next one a uniform [0, 2I] later, and the time
-limit cuts the stream. The nemesis is a single thread, as Jepsen's: an
+limit cuts the stream. At each operation the stream picks one of its faults at
+random, which begins or ends. The nemesis is a single thread, as Jepsen's: an
 operation waits for the one under way (a restart, say) to finish.
-
-``partition`` follows Jepsen's partition package as Maelstrom uses it: start
-and stop alternate, and each start picks a shape among the server nodes only:
-``one`` (isolate one node), ``minority-third`` (split off fewer than a third),
-``majority`` (a random majority/minority split) and ``majorities-ring`` (each
-node sees a different overlapping majority).
-
-``kill`` and ``pause`` follow Jepsen's db package as Maelstrom uses it: ``kill
-SPEC`` alternates with ``start all`` and ``pause SPEC`` with ``resume all``,
-SPEC uniform among a random non-empty subset of the nodes, ``one``,
-``minority-third``, ``minority``, ``majority`` and ``all``; with both faults
-enabled each operation advances one of the two alternations, picked at random.
-While a node is down the network holds its queue (at most ten messages); a
-resumed node drains it, and a restarted one gets it once it has answered
-``init``.
-
-Beyond Maelstrom, as one more stream: ``loss`` (drop a fraction of the
-messages that involve no client while active) and ``slow`` (latency times ten
-while active), each operation flipping one of them.
 
 Every operation is recorded in the history as a pair of ``info`` operations of
 the ``nemesis`` process: the invocation's value is what was asked (a shape, a
 SPEC, ``all``), the completion's what was done (the grudges, the nodes acted
 on). ``heal`` performs the final operations of workloads with a final phase:
-``stop-partition``, ``resume all``, ``start all`` (and stops loss and slow).
+the end of every enabled fault, in the order of their ``heal_rank``
+(Maelstrom's order, then ours).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from glomers.bench.clock import LoopClock
+from glomers.bench.faults import FAULTS, Fault, Host, Step
 from glomers.bench.history import NEMESIS, Op
 from glomers.bench.net import Network
 
-FAULTS = ("partition", "kill", "pause", "loss", "slow")
-#: Faults that share one staggered stream of operations; each stream runs on its own.
-STREAMS = (("partition",), ("kill", "pause"), ("loss", "slow"))
-PARTITION_SHAPES = ("one", "minority-third", "majority", "majorities-ring")
-#: The named node sets a kill or pause picks from (besides a random non-empty subset).
-NODE_SPECS = ("one", "minority-third", "minority", "majority", "all")
 
-Grudge = dict[str, frozenset[str]]
-
-
-def majority(n: int) -> int:
-    """The smallest number of nodes that is more than half of ``n``."""
-    return n // 2 + 1
-
-
-def complete_grudge(components: Sequence[Sequence[str]]) -> Grudge:
-    """No node hears from any node outside its own component."""
-    universe = frozenset(n for c in components for n in c)
-    return {node: universe - frozenset(c) for c in components for node in c}
-
-
-def majorities_ring(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    """Every node sees a majority, and no two nodes see the same one."""
-    n, m = len(nodes), majority(len(nodes))
-    universe = frozenset(nodes)
-    if n <= 5:
-        ring = list(nodes)
-        rng.shuffle(ring)
-        grudge: Grudge = {}
-        for i in range(n):
-            seen = [ring[(i + k) % n] for k in range(m)]
-            # The middle of each window of m neighbours hears exactly that window.
-            grudge[seen[m // 2]] = universe - frozenset(seen)
-        return grudge
-    # Larger clusters: link least-connected nodes until each sees a majority.
-    conns = {node: {node} for node in nodes}
-    while True:
-        by_degree: dict[int, list[str]] = {}
-        for node in nodes:
-            by_degree.setdefault(len(conns[node]), []).append(node)
-        order: list[str] = []
-        for degree in sorted(by_degree):
-            group = by_degree[degree]
-            rng.shuffle(group)
-            order.extend(group)
-        a = order[0]
-        if len(conns[a]) >= m:
-            return {node: universe - frozenset(conns[node]) for node in nodes}
-        b = next(node for node in order if node not in conns[a])
-        conns[a].add(b)
-        conns[b].add(a)
-
-
-def partition_grudge(shape: str, nodes: Sequence[str], rng: random.Random) -> Grudge:
-    """The grudge for one of ``PARTITION_SHAPES`` over ``nodes``."""
-    if shape == "one":
-        loner = rng.choice(list(nodes))
-        return complete_grudge([[loner], [n for n in nodes if n != loner]])
-    if shape == "majority":
-        shuffled = list(nodes)
-        rng.shuffle(shuffled)
-        half = len(shuffled) // 2
-        return complete_grudge([shuffled[:half], shuffled[half:]])
-    if shape == "minority-third":
-        shuffled = list(nodes)
-        rng.shuffle(shuffled)
-        cut = (len(shuffled) - 1) // 3
-        return complete_grudge([shuffled[:cut], shuffled[cut:]])
-    if shape == "majorities-ring":
-        return majorities_ring(nodes, rng)
-    raise ValueError(f"unknown partition shape {shape!r}")
-
-
-class Host(Protocol):
-    """What the nemesis needs from a node's host."""
-
-    up: bool
-    paused: bool
-
-    async def kill(self) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
-
-
-def spec_nodes(spec: str | list[str], nodes: Sequence[str], rng: random.Random) -> list[str]:
-    """The nodes a kill or pause SPEC names: a list names itself; the rest are drawn."""
-    if isinstance(spec, list):
-        return list(spec)
-    n = len(nodes)
-    count = {"one": 1, "minority-third": (n - 1) // 3, "minority": n // 2,
-             "majority": majority(n), "all": n}.get(spec)  # fmt: skip
-    if count is None:
-        raise ValueError(f"unknown node spec {spec!r}")
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    return sorted(shuffled[:count])
-
-
-def random_spec(nodes: Sequence[str], rng: random.Random) -> str | list[str]:
-    """A SPEC for kill or pause: uniform among a random non-empty subset and ``NODE_SPECS``."""
-    pick = rng.randrange(len(NODE_SPECS) + 1)
-    if pick < len(NODE_SPECS):
-        return NODE_SPECS[pick]
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    return sorted(shuffled[: rng.randint(1, len(shuffled))])
+def streams(faults: Sequence[str]) -> list[list[str]]:
+    """The enabled ``faults`` grouped by stream: streams, and the faults within
+    one, in the order of the registry."""
+    grouped: dict[str, list[str]] = {}
+    for name, fault in FAULTS.items():
+        if name in faults:
+            grouped.setdefault(fault.stream, []).append(name)
+    return list(grouped.values())
 
 
 class Nemesis:
@@ -160,7 +48,7 @@ class Nemesis:
         faults: Sequence[str],
         nodes: Sequence[str],
         net: Network,
-        hosts: dict[str, Host],
+        hosts: Mapping[str, Host],
         rng: random.Random,
         record: Callable[[Op], None],
         restart: Callable[[str], Awaitable[None]],
@@ -190,19 +78,19 @@ class Nemesis:
         self.started = asyncio.Event()
         # The nemesis is one thread: operations of different streams take turns.
         self._busy = asyncio.Lock()
-        self.active: set[str] = set()  # partition, loss, slow while in effect
-        self.down: set[str] = set()  # kill, pause: their next operation brings nodes back
+        # Each fault follows its own state (in force or not); ``step`` may name one
+        # that is not enabled, ``run`` and ``heal`` only the enabled ones.
+        self._faults: dict[str, Fault] = {name: kind(self) for name, kind in FAULTS.items()}
 
     async def run(self, until: float) -> None:
         """Inject faults until ``until`` (on the clock's scale), one stream per package."""
-        streams = [[f for f in s if f in self.faults] for s in STREAMS]
-        streams = [s for s in streams if s]
+        groups = streams(self.faults)
         # Each stream draws from its own generator, so that how the streams interleave
         # (in real time, how long a restart takes) does not change what each does.
-        rngs = [random.Random(self.rng.getrandbits(64)) for _ in streams]
+        rngs = [random.Random(self.rng.getrandbits(64)) for _ in groups]
         try:
             await asyncio.gather(
-                *(self._stream(s, r, until) for s, r in zip(streams, rngs, strict=True))
+                *(self._stream(s, r, until) for s, r in zip(groups, rngs, strict=True))
             )
         finally:
             self.started.set()
@@ -220,116 +108,23 @@ class Nemesis:
             next_at = self.invoked_at + rng.uniform(0, 2 * self.interval)
 
     async def step(self, fault: str, rng: random.Random | None = None) -> None:
-        """The next operation of ``fault``: start or stop it, take nodes down or bring them back."""
-        rng = rng or self.rng
-        if fault in ("partition", "loss", "slow"):
-            if fault in self.active:
-                await self._op(f"stop-{fault}", None, partial(self._stop, fault))
-            else:
-                value = self._start_value(fault, rng)
-                await self._op(f"start-{fault}", value, partial(self._start, fault, value, rng))
-        elif fault in ("kill", "pause"):
-            if fault in self.down:
-                self.down.discard(fault)
-                if fault == "kill":
-                    await self._op("start", "all", self._start_all)
-                else:
-                    await self._op("resume", "all", self._resume_all)
-            else:
-                self.down.add(fault)
-                spec = random_spec(self.nodes, rng)
-                targets = spec_nodes(spec, self.nodes, rng)
-                act = self._kill if fault == "kill" else self._pause
-                await self._op(fault, spec, partial(act, targets))
-        else:
+        """The next operation of ``fault``: begin it or end it."""
+        if fault not in self._faults:
             raise ValueError(f"unknown fault {fault!r}")
+        await self._perform(self._faults[fault].step(rng or self.rng))
 
     async def heal(self) -> None:
         """The final operations: end every fault and bring every node back."""
-        self.down.clear()
-        if "partition" in self.faults:
-            await self._op("stop-partition", None, partial(self._stop, "partition"))
-        if "pause" in self.faults:
-            await self._op("resume", "all", self._resume_all)
-        if "kill" in self.faults:
-            await self._op("start", "all", self._start_all)
-        for fault in ("loss", "slow"):
-            if fault in self.faults:
-                await self._op(f"stop-{fault}", None, partial(self._stop, fault))
+        ranked = sorted((self._faults[f] for f in self.faults), key=lambda f: f.heal_rank)
+        # Every fault counts as ended before the first final operation goes out.
+        for step in [fault.heal() for fault in ranked]:
+            await self._perform(step)
 
     async def cancel(self) -> None:
         """Stop what is under way (the test is aborting): nothing runs in the background."""
 
-    # -- operations -------------------------------------------------------------------
-
-    def _start_value(self, fault: str, rng: random.Random) -> Any:
-        if fault == "partition":
-            return rng.choice(PARTITION_SHAPES)
-        if fault == "loss":
-            return self.loss_rate
-        return 10
-
-    async def _start(self, fault: str, value: Any, rng: random.Random) -> Any:
-        self.active.add(fault)
-        if fault == "partition":
-            grudge = partition_grudge(value, self.nodes, rng)
-            self.net.partition(grudge)
-            return {"isolated": {k: sorted(v) for k, v in sorted(grudge.items())}}
-        if fault == "loss":
-            self.net.loss = self.loss_rate
-            return f"dropping {self.loss_rate:.0%} of messages between non-clients"
-        self.net.slow = True
-        return "latency x10"
-
-    async def _stop(self, fault: str) -> Any:
-        self.active.discard(fault)
-        if fault == "partition":
-            self.net.grudges = {}
-            return "network-healed"
-        if fault == "loss":
-            self.net.loss = 0.0
-            return "no loss"
-        self.net.slow = False
-        return "latency x1"
-
-    async def _kill(self, targets: list[str]) -> list[str]:
-        killed = []
-        for node in targets:
-            host = self.hosts[node]
-            if host.up:
-                self.net.hold(node)
-                await host.kill()
-                killed.append(node)
-        return killed
-
-    async def _pause(self, targets: list[str]) -> list[str]:
-        paused = []
-        for node in targets:
-            host = self.hosts[node]
-            if host.up and not host.paused:
-                self.net.hold(node)
-                host.pause()
-                paused.append(node)
-        return paused
-
-    async def _resume_all(self) -> list[str]:
-        resumed = []
-        for node in self.nodes:
-            host = self.hosts[node]
-            if host.paused:
-                host.resume()
-                if host.up:
-                    self.net.release(node)
-                resumed.append(node)
-        return resumed
-
-    async def _start_all(self) -> list[str]:
-        started = []
-        for node in self.nodes:
-            if not self.hosts[node].up:
-                await self.restart(node)
-                started.append(node)
-        return started
+    async def _perform(self, step: Step) -> None:
+        await self._op(step.f, step.value, step.action)
 
     async def _op(self, f: str, value: Any, action: Callable[[], Awaitable[Any]]) -> None:
         async with self._busy:

@@ -19,7 +19,6 @@ import os
 import sys
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -27,6 +26,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from glomers.bench import faults
 from glomers.bench.history import FaultTracker, Op, is_client
 
 log = logging.getLogger("glomers.bench")
@@ -38,22 +38,8 @@ def live_wanted() -> bool:
 
 
 def _fault_label(fault: str, node: str | None) -> str:
-    return fault if node is None else f"{fault} {node}"
-
-
-def fault_words(detail: Any) -> str:
-    """What a fault did, in words: who stops hearing whom in a partition, the
-    nodes a kill or pause took, or the nemesis's own text."""
-    if isinstance(detail, dict) and isinstance(detail.get("isolated"), dict):
-        cut = [
-            f"{node} hears nothing from {', '.join(map(str, sources))}"
-            for node, sources in sorted(detail["isolated"].items())
-            if sources
-        ]
-        return "; ".join(cut) or "nobody cut off"
-    if isinstance(detail, list | tuple):
-        return ", ".join(map(str, detail)) or "no node"
-    return str(detail)
+    name = faults.label(fault)
+    return name if node is None else f"{name} {node}"
 
 
 class RunProgress:
@@ -119,7 +105,7 @@ class RunProgress:
                 break
             label = _fault_label(period.fault, period.node)
             if period.end is None:
-                log.info("fault begins: %s (%s)", label, fault_words(period.detail))
+                log.info("fault begins: %s (%s)", label, faults.words(period.fault, period.detail))
             else:
                 log.info("fault ends: %s", label)
 

@@ -24,6 +24,7 @@ import looptime
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
+from glomers.bench.faults import FAULTS
 from glomers.bench.inproc import InProcessHost, PausableLoop
 from glomers.bench.net import Journal, Network
 from glomers.bench.process import NodeFault
@@ -125,7 +126,7 @@ def run_simulation(
 ) -> Outcome:
     """Run one test in simulation mode, on a fresh virtual-time loop starting at 0."""
     loop = SimLoop(start=0.0, noop_cycles=0)
-    loop.pausable = "pause" in opts.nemesis
+    loop.pausable = any(FAULTS[f].pauses_hosts for f in opts.nemesis if f in FAULTS)
     try:
         return loop.run_until_complete(simulate(opts, build, journal, observer))
     finally:

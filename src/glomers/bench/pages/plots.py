@@ -73,6 +73,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from glomers.bench import faults
 from glomers.bench.checker import OpOutcome, quantile, read_lag_points
 from glomers.bench.history import Op, fault_periods, is_client, pairs
 
@@ -92,14 +93,6 @@ QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99, 1.0)
 TYPE_COLORS: dict[OpOutcome, str] = {"ok": "#81BFFC", "info": "#FFA400", "fail": "#FF1E90"}
 #: Jepsen's colours for quantile curves.
 QUANTILE_COLORS: dict[float, str] = {1.0: "red", 0.99: "orange", 0.95: "purple", 0.5: "blue"}
-#: Lane colours of the faults, in the order the lanes are stacked from the top.
-FAULT_COLORS: dict[str, str] = {
-    "partition": "#A8A8A8",
-    "loss": "#8FD18F",
-    "slow": "#E0C080",
-    "kill": "#F08A80",
-    "pause": "#B89AE0",
-}
 #: Jepsen's opacity for nemesis regions.
 FAULT_ALPHA = 0.6
 #: The counter workloads, which get ``read-lag.png``.
@@ -232,7 +225,8 @@ def rates(history: Iterable[Op], width: float) -> dict[tuple[str, OpOutcome], li
 
 def fault_spans(history: Iterable[Op]) -> Spans:
     """The periods each kind of fault was in force, as (start s, end s), kinds in
-    ``FAULT_COLORS`` order (others after, alphabetically), periods in the order
+    the order of the registry of faults, which is the order the lanes are
+    stacked from the top (others after, alphabetically), periods in the order
     they began. A period still open when the history ends ends with it."""
     history = list(history)
     end = run_duration(history)
@@ -240,7 +234,7 @@ def fault_spans(history: Iterable[Op]) -> Spans:
     for period in fault_periods(history):
         stop = end if period.end is None else period.end / _NANOS_PER_SECOND
         spans[period.fault].append((period.start / _NANOS_PER_SECOND, stop))
-    order = list(FAULT_COLORS)
+    order = list(faults.FAULTS)
     return {
         kind: spans[kind]
         for kind in sorted(spans, key=lambda k: (order.index(k) if k in order else len(order), k))
@@ -410,7 +404,7 @@ def _shade_faults(ax: Axes, spans: Spans) -> float:
     # x in data coordinates, y as a fraction of the plot's height.
     transform = ax.get_xaxis_transform()
     for i, (kind, periods) in enumerate(spans.items()):
-        color = FAULT_COLORS.get(kind, "#cccccc")
+        color = faults.color(kind)
         top, bottom = 1 - i * lane - pad, 1 - (i + 1) * lane + pad
         boxes = [[(a, bottom), (a, top), (b, top), (b, bottom)] for a, b in periods]
         edges = [[(x, 0.0), (x, 1.0)] for period in periods for x in period]
@@ -452,7 +446,7 @@ def _fault_handles(spans: Spans) -> list[Artist]:
     from matplotlib.patches import Patch
 
     return [
-        Patch(facecolor=FAULT_COLORS.get(kind, "#cccccc"), alpha=FAULT_ALPHA, label=kind)
+        Patch(facecolor=faults.color(kind), alpha=FAULT_ALPHA, label=faults.label(kind))
         for kind in spans
     ]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from glomers.bench import faults
 from glomers.bench.checker import ok_latencies, value_summary
 from glomers.bench.history import Op, fault_periods
 from glomers.bench.pages.html import cell_text, escape, json_text, num, size, table
@@ -171,8 +172,12 @@ def replay_command(results: Mapping[str, Any]) -> str | None:
     skip = set()
     if not nemesis:
         skip.add("nemesis_interval")
-    if "loss" not in nemesis:
-        skip.add("loss_rate")
+    skip.update(
+        option
+        for name, fault in faults.FAULTS.items()
+        if name not in nemesis
+        for option in fault.options
+    )
     if not flags.get("latency"):
         skip.add("latency_dist")
     for key, flag in _REPLAYED:
@@ -619,15 +624,23 @@ def _faults_html(history: Sequence[Op]) -> str:
     periods = fault_periods(history)
     if not periods:
         return ""
-    rows = []
+    head = "".join(f"<th>{h}</th>" for h in ("fault", "node"))
+    head += "".join(f'<th class="n">{h}</th>' for h in ("from (s)", "until (s)", "lasting (s)"))
+    out = ["<h3>Faults</h3>\n<table>\n<tr>", head, "<th>detail</th></tr>\n"]
     for p in periods:
         end = "-" if p.end is None else f"{p.end / _NS_PER_S:.3f}"
         took = "still in force" if p.end is None else f"{(p.end - p.start) / _NS_PER_S:.3f}"
         detail = "" if p.detail is None else cell_text(p.detail)[:300]
-        rows.append([p.fault, p.node or "", f"{p.start / _NS_PER_S:.3f}", end, took, detail])
-    return "<h3>Faults</h3>\n" + table(
-        ["fault", "node", "from (s)", "until (s)", "lasting (s)", "detail"], rows, range(2, 5)
-    )
+        times = (f"{p.start / _NS_PER_S:.3f}", end, took)
+        # The fault's colour, as on the timeline and the plots, marks its name.
+        out += [
+            f'<tr><td style="border-left: 6px solid {faults.color(p.fault)}; padding-left: 6px">',
+            f"{escape(faults.label(p.fault))}</td><td>{escape(p.node or '')}</td>",
+            *(f'<td class="n">{escape(t)}</td>' for t in times),
+            f"<td>{escape(detail)}</td></tr>\n",
+        ]
+    out.append("</table>\n")
+    return "".join(out)
 
 
 def _plots_html(run_dir: Path) -> str:

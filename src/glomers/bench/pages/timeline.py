@@ -34,7 +34,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client
+from glomers.bench import faults
+from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client, paired
 from glomers.bench.pages.html import escape as _esc
 from glomers.bench.words import counted
 
@@ -90,7 +91,7 @@ p { margin: 4px 0; }
   border-top: 1px dashed #8c959f; border-bottom: 1px dashed #8c959f; font-size: 11px;
   color: #57606a; padding: 10px 4px; white-space: nowrap;
   background: repeating-linear-gradient(135deg, #f6f8fa 0 6px, #fff 6px 12px); }
-.band { position: absolute; z-index: 0; }
+.band { position: absolute; z-index: 0; opacity: .3; }
 .col { position: absolute; top: 0; bottom: 0; border-left: 1px solid #f0f1f3; }
 .o { position: absolute; left: 2px; right: 2px; z-index: 2; box-sizing: border-box;
   overflow: hidden; white-space: nowrap; padding: 0 3px; border-radius: 2px;
@@ -104,21 +105,27 @@ p { margin: 4px 0; }
   border-style: dashed; }
 .nem { background: #cfc6ea; }
 .per { position: absolute; z-index: 2; width: 5px; border-radius: 2px; }
-.partition { background: #d32f2f; } .loss { background: #8e24aa; }
-.slow { background: #2e7d32; } .kill { background: #37474f; } .pause { background: #ef6c00; }
-.band.partition, .band.loss, .band.slow, .band.kill, .band.pause { opacity: .09; }
 """
 
 _LEGEND = (
     '<span class="k ok"></span>ok<span class="k info"></span>info (indeterminate)'
     '<span class="k fail"></span>fail<span class="k open"></span>never completed'
     '<span class="k nem"></span>nemesis step &nbsp; faults in force:'
-    '<span class="k partition"></span>partition<span class="k loss"></span>loss'
-    '<span class="k slow"></span>slow<span class="k kill"></span>kill'
-    '<span class="k pause"></span>pause'
 )
 
-_FAULT_CLASSES = {"partition", "loss", "slow", "kill", "pause"}
+
+def _fault_style() -> str:
+    """Each registered fault's colour, as the CSS class named after it."""
+    return "".join(
+        f".{name} {{ background: {fault.color}; }}\n" for name, fault in faults.FAULTS.items()
+    )
+
+
+def _fault_legend() -> str:
+    return "".join(
+        f'<span class="k {name}"></span>{_esc(fault.label)}'
+        for name, fault in faults.FAULTS.items()
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -217,49 +224,6 @@ def _nemesis_box(asked: Op, done: Op | None) -> _Box:
     lines.append(f"history index {_indices(asked, done)}")
     kind = "nem" if done is not None else "open"
     return _Box(asked.time, end, kind, label, "\n".join(lines), (done or asked).index)
-
-
-def _client_pairs(history: Iterable[Op]) -> list[tuple[Op | None, Op | None]]:
-    """Each client invocation with its completion, in invocation order.
-
-    Unlike ``history.pairs``, completions nobody invoked (hand-written
-    histories) are kept, and an invocation followed by another of the same
-    process is left open rather than lost.
-    """
-    out: list[tuple[Op | None, Op | None]] = []
-    slot: dict[int | str, int] = {}  # process -> its open invocation's place in out
-    for op in history:
-        if not is_client(op):
-            continue
-        if op.type == "invoke":
-            slot[op.process] = len(out)
-            out.append((op, None))
-        elif op.process in slot:
-            i = slot.pop(op.process)
-            out[i] = (out[i][0], op)
-        else:
-            out.append((None, op))
-    return out
-
-
-def _nemesis_pairs(history: Iterable[Op]) -> list[tuple[Op, Op | None]]:
-    """Each nemesis step: what was asked with what was done (None if nothing was).
-
-    Steps on different nodes may interleave, so records pair up by (f, node).
-    """
-    out: list[tuple[Op, Op | None]] = []
-    slot: dict[tuple[str, str | None], int] = {}
-    for op in history:
-        if is_client(op):
-            continue
-        key = (op.f, op.node)
-        if key in slot:
-            i = slot.pop(key)
-            out[i] = (out[i][0], op)
-        else:
-            slot[key] = len(out)
-            out.append((op, None))
-    return out
 
 
 def _process_key(process: int | str) -> tuple[int, int, str]:
@@ -431,7 +395,8 @@ def _lanes(periods: Sequence[FaultPeriod], hi: int) -> list[int]:
 
 def _period_title(p: FaultPeriod) -> str:
     end = "still in force when the history ended" if p.end is None else _seconds(p.end)
-    lines = [p.fault + (f" of {p.node}" if p.node else ""), f"from {_seconds(p.start)}"]
+    name = faults.label(p.fault)
+    lines = [name + (f" of {p.node}" if p.node else ""), f"from {_seconds(p.start)}"]
     lines.append(f"until {end}")
     if p.end is not None:
         lines.append(f"lasting {(p.end - p.start) / _NS_PER_S:.3f} s")
@@ -472,7 +437,9 @@ class _Layout:
 
 def render_timeline(history: Sequence[Op], title: str) -> str:
     """The HTML of the timeline of ``history``, titled ``title``."""
-    pairs = _client_pairs(history)
+    operations = paired(history)
+    # Completions nobody invoked (hand-written histories) are drawn too.
+    pairs = [p for p in operations if is_client(_first(*p))]
     total = len(pairs)
     if total > OP_LIMIT:
         pairs = sorted(pairs, key=lambda p: _first(*p).time)[:OP_LIMIT]
@@ -486,7 +453,11 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
     processes = sorted(columns, key=_process_key)
     client_columns = [sorted(columns[p], key=lambda b: b.start) for p in processes]
     steps = sorted(
-        (_nemesis_box(asked, done) for asked, done in _nemesis_pairs(history)),
+        (
+            _nemesis_box(asked, done)
+            for asked, done in operations
+            if asked is not None and not is_client(asked)
+        ),
         key=lambda b: b.start,
     )
     periods = fault_periods(history)
@@ -503,7 +474,7 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<title>{_esc(title)}</title>\n<link rel="icon" href="data:,">\n'
-        f"<style>{_STYLE}</style>\n</head>\n<body>\n<header>\n<h1>{_esc(title)}</h1>\n"
+        f"<style>{_STYLE}{_fault_style()}</style>\n</head>\n<body>\n<header>\n<h1>{_esc(title)}</h1>\n"
         f"<p>{counted(len(pairs), 'client operation')} by "
         f"{counted(len(processes), 'process', 'processes')}, "
         f"{counted(len(steps), 'nemesis step')}, over {(hi - lo) / _NS_PER_S:.3f} s.</p>\n"
@@ -514,7 +485,7 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
             "operations are drawn.</strong></p>\n"
         )
     out.append(
-        f'<p class="legend">{_LEGEND}</p>\n'
+        f'<p class="legend">{_LEGEND}{_fault_legend()}</p>\n'
         '<p class="note">Time runs downwards. Each box spans an operation from its invocation '
         "to its completion; hover it for the details. Boxes shorter than a line of text are "
         "stretched to one line where there is room (else they show no text), at most "
@@ -538,7 +509,7 @@ def render_timeline(history: Sequence[Op], title: str) -> str:
     for p, lane in zip(periods, lanes, strict=True):
         top = round(axis.y(p.start))
         bottom = round(axis.y(hi if p.end is None else p.end))
-        kind = p.fault if p.fault in _FAULT_CLASSES else "nem"
+        kind = p.fault if p.fault in faults.FAULTS else "nem"
         out.append(
             f'<div class="per {kind}" style="left:{layout.width + lane * _LANE_PX}px;top:{top}px;'
             f'height:{max(_MIN_BOX_PX, bottom - top)}px" title="{_esc(_period_title(p))}"></div>\n'
@@ -608,7 +579,7 @@ def _bands_html(
     """Shade each fault period behind the clients it affects: a node's clients for
     a kill or a pause, every client for a network fault."""
     for p in periods:
-        if p.fault not in _FAULT_CLASSES:
+        if p.fault not in faults.FAULTS:
             continue
         top = round(axis.y(p.start))
         height = max(1, round(axis.y(hi if p.end is None else p.end)) - top)
