@@ -112,13 +112,8 @@ def parse_test_args(
     parser = parser or test_parser()
     args = parser.parse_intermixed_args(argv)
     args.args = [*args.args, *tail]
-    check_test_args(parser, args)
-    return args
-
-
-def check_test_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse, as a usage error, flags that parse but that Maelstrom could not run with."""
     params.check_values(parser, args)
+    return args
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -61,25 +61,28 @@ class Refused(Exception):
 #: Parameters Maelstrom lacks that compare gives a meaning of its own, with their help.
 _OWN = {"seed": "the seed of glomers' first run, one more for each next run (Maelstrom "
         "draws its own)"}  # fmt: skip
-#: The parameters of glomers test that compare refuses: those Maelstrom lacks.
-REFUSED = [p for p in params.PARAMS if not p.maelstrom and p.name not in _OWN]
+
+
+def refused() -> list[params.Param]:
+    """The parameters of glomers test that compare refuses: those Maelstrom lacks."""
+    return [p for p in params.PARAMS if not p.maelstrom and p.name not in _OWN]
 
 
 def compare_parser() -> argparse.ArgumentParser:
-    refused = ", ".join(
+    flags = ", ".join(
         p.flag
         if p.switch or p.as_maelstrom is params.UNSET
         else f"{p.flag} other than {params.flag_text(p.as_maelstrom)}"
-        for p in REFUSED
+        for p in refused()
     )
     parser = Parser(
         prog="glomers compare",
         description="Run the same node program under glomers test and under Maelstrom, seed "
         "by seed, and compare verdicts and figures side by side.",
-        epilog=f"It takes the flags of glomers test that Maelstrom has; it refuses {refused}.",
+        epilog=f"It takes the flags of glomers test that Maelstrom has; it refuses {flags}.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    params.add_arguments(parser, hidden=[p.name for p in REFUSED], helps=_OWN)
+    params.add_arguments(parser, hidden=[p.name for p in refused()], helps=_OWN)
     parser.add_argument(
         "--maelstrom",
         metavar="PATH",
@@ -110,7 +113,7 @@ def compare_parser() -> argparse.ArgumentParser:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The flags, checked against what Maelstrom accepts (``Refused`` otherwise)."""
     args = parse_test_args(argv, compare_parser())
-    for p in REFUSED:
+    for p in refused():
         # Hidden flags parse to None when not given.
         value = getattr(args, p.name)
         if value is not None and (p.as_maelstrom is params.UNSET or value != p.as_maelstrom):

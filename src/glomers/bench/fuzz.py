@@ -38,8 +38,11 @@ _WHY = {
     "log_net_send": "glomers fuzz logs no messages",
     "log_net_recv": "glomers fuzz logs no messages",
 }
-#: The parameters fuzz refuses: the mode, and what is written or shown of one run.
-REFUSED = [p for p in params.PARAMS if p.scope == "output" or p.name == "sim"]
+
+
+def refused() -> list[params.Param]:
+    """The parameters fuzz refuses: the mode, and what is written or shown of one run."""
+    return [p for p in params.PARAMS if p.scope == "output" or p.name == "sim"]
 
 
 def fuzz_parser(*, defaults: bool = True) -> argparse.ArgumentParser:
@@ -53,7 +56,7 @@ def fuzz_parser(*, defaults: bool = True) -> argparse.ArgumentParser:
     params.add_arguments(
         parser,
         # Refused ones are kept only to be refused with a reason.
-        hidden=[*(p.name for p in REFUSED), "args"],
+        hidden=[*(p.name for p in refused()), "args"],
         helps={"seed": "the first seed (the same as --first-seed)"},
         defaults=defaults,
     )
@@ -71,7 +74,7 @@ class _Refused(Exception):
 
 def _check(args: argparse.Namespace) -> None:
     """Refuse what fuzz would otherwise ignore; ``--seed`` becomes the first seed."""
-    for p in REFUSED:
+    for p in refused():
         if getattr(args, p.name) is not None:
             see = "" if p.name == "sim" else " (replay a seed with glomers test to see one run)"
             why = _WHY.get(p.name, "glomers fuzz shows nothing of a single run")

@@ -270,12 +270,15 @@ DERIVED: dict[str, tuple[str, ...]] = {
 INTERNAL = ("client_timeout", "init_timeout", "flags")
 
 
-def by_name(params: Iterable[Param] = PARAMS) -> dict[str, Param]:
-    return {p.name: p for p in params}
+def by_name(params: Iterable[Param] | None = None) -> dict[str, Param]:
+    """``params`` (default: ``PARAMS``) by name."""
+    return {p.name: p for p in (PARAMS if params is None else params)}
 
 
-def ordered(params: Sequence[Param] = PARAMS) -> list[Param]:
-    """``params`` with each one that ``needs`` another right after that other."""
+def ordered(params: Sequence[Param] | None = None) -> list[Param]:
+    """``params`` (default: ``PARAMS``, as it is when called) with each one that
+    ``needs`` another right after that other."""
+    params = PARAMS if params is None else params
     names = {p.name for p in params}
     out: list[Param] = []
     for p in params:
@@ -285,8 +288,9 @@ def ordered(params: Sequence[Param] = PARAMS) -> list[Param]:
     return out
 
 
-def option_params(params: Iterable[Param] = PARAMS) -> list[Param]:
+def option_params(params: Iterable[Param] | None = None) -> list[Param]:
     """The parameters ``build_options`` reads."""
+    params = PARAMS if params is None else params
     fields = {f.name for f in dataclasses.fields(TestOptions)}
     sources = {name for names in DERIVED.values() for name in names}
     return [p for p in params if p.name in fields | sources]
@@ -297,7 +301,7 @@ def option_params(params: Iterable[Param] = PARAMS) -> list[Param]:
 
 def add_arguments(
     parser: argparse.ArgumentParser,
-    params: Sequence[Param] = PARAMS,
+    params: Sequence[Param] | None = None,
     *,
     hidden: Collection[str] = (),
     helps: Mapping[str, str] | None = None,

@@ -14,7 +14,8 @@ test of a node program is a few lines::
 It takes the flags of ``glomers test`` that shape a run as keyword arguments
 (``time_limit``, ``rate``, ``node_count``, ``concurrency``, ``latency``,
 ``latency_dist``, ``nemesis``, ``nemesis_interval``, ``availability``,
-``recovery_time``, ``loss_rate``, ``seed``, ``strict``: ``TAKEN`` lists them),
+``recovery_time``, ``loss_rate``, ``seed``, ``strict``: those of scope ``run``
+in ``bench.params``),
 with the same defaults but the seed's, 0. Text values are read as the flag's
 (``nemesis="partition,kill"``). A failing seed replays exactly. Call it from a
 plain (not async) test: it runs its own event loop.
@@ -32,21 +33,24 @@ from glomers.bench.core import Outcome
 from glomers.bench.sim import run_simulation
 from glomers.node import Node
 
-__all__ = ["TAKEN", "run_workload", "simulate_workload"]
-
-#: The parameters taken as keywords: those that shape the run.
-TAKEN = [p for p in params.PARAMS if p.scope == "run"]
+__all__ = ["run_workload", "simulate_workload"]
 #: A test suite's run is the same on every run of the suite.
 _DEFAULTS = {"seed": 0}
+
+
+def _taken() -> list[params.Param]:
+    """The parameters taken as keywords: those that shape the run."""
+    return [p for p in params.PARAMS if p.scope == "run"]
 
 
 def simulate_workload(
     build: Callable[[], Node], workload: str = "g-counter", **flags: Any
 ) -> Outcome:
     """Run ``workload`` against nodes made by ``build``; the whole outcome."""
-    params.check_keywords("simulate_workload", flags, TAKEN)
+    taken = _taken()
+    params.check_keywords("simulate_workload", flags, taken)
     given = {"workload": workload, **flags}
-    for p in TAKEN:
+    for p in taken:
         value = given.get(p.name)
         if isinstance(value, str) and p.parse is not None:
             try:
@@ -62,5 +66,5 @@ def simulate_workload(
 
 def run_workload(build: Callable[[], Node], workload: str = "g-counter", **flags: Any) -> Any:
     """Run ``workload`` against nodes made by ``build``; the ``results.json`` dict."""
-    params.check_keywords("run_workload", flags, TAKEN)
+    params.check_keywords("run_workload", flags, _taken())
     return simulate_workload(build, workload, **flags).results
