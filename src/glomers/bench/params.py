@@ -181,6 +181,7 @@ class Param:
 
     @property
     def positional(self) -> bool:
+        """Whether it is given without a flag (the node's arguments)."""
         return not self.flags
 
     def shown(self, value: Any) -> Any:
@@ -352,14 +353,14 @@ def build_options(values: Mapping[str, Any]) -> TestOptions:
     count = get("node_count")
     nodes = [f"n{i}" for i in range(count)] if count else list(DEFAULT_NODES)
     conc = get("concurrency")
-    seed = get("seed")
-    seed = seed if seed is not None else secrets.randbits(48)
-    flags = {k: (str(v) if isinstance(v, Path) else v) for k, v in values.items()}
-    flags["seed"] = seed
     fields = {f.name for f in dataclasses.fields(TestOptions)}
     same = {p.name: get(p.name) for p in PARAMS if p.name in fields and p.name not in DERIVED}
+    if same["seed"] is None:
+        same["seed"] = secrets.randbits(48)
+    flags = {k: (str(v) if isinstance(v, Path) else v) for k, v in values.items()}
+    flags["seed"] = same["seed"]
     return TestOptions(
-        **{**same, "seed": seed},
+        **same,
         nodes=nodes,
         concurrency=int(conc[:-1]) * len(nodes) if conc.endswith("n") else int(conc),
         latency=Latency(get("latency"), get("latency_dist")),
