@@ -198,7 +198,12 @@ def test_a_seed_gives_the_same_nemesis_schedule_as_before_the_faults_were_module
     )  # fmt: skip
     history = run_simulation(opts, build).history
     records = [[op.time, op.f, op.value] for op in history if op.process == NEMESIS]
-    assert records == json.loads(PINNED.read_text())
+    pinned = json.loads(PINNED.read_text())
+    # The schedule is exact up to the time limit; the final heal comes when the
+    # operations in flight end, which depends on the node, so only its steps count.
+    limit = 12 * 10**9
+    assert [r for r in records if r[0] <= limit] == [r for r in pinned if r[0] <= limit]
+    assert [r[1:] for r in records if r[0] > limit] == [r[1:] for r in pinned if r[0] > limit]
 
 
 # compare's --resume flag shares a word with pause's end, and is no fault.

@@ -1,7 +1,7 @@
 """``glomers``: the command line. ``glomers test`` runs a Maelstrom-style test.
 
-Flags follow ``maelstrom test``; ``--seed``, ``--recovery-time``, ``--store``
-and ``--loss-rate`` are ours. Arguments that are not flags are passed to the
+Flags follow ``maelstrom test``; those it lacks are ours (``bench.params``
+declares every one). Arguments that are not flags are passed to the
 node binary (put them after ``--`` when they start with a dash)::
 
     glomers test -w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition
@@ -13,20 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import os
-import secrets
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rich.logging import RichHandler
 
+from glomers.bench import params
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun
-from glomers.bench.faults import FAULTS
 from glomers.bench.inproc import node_logs
-from glomers.bench.net import LATENCY_DISTS, Latency, Network
+from glomers.bench.net import Network
 from glomers.bench.pages import summary
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
@@ -34,73 +32,8 @@ from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_
 from glomers.bench.store import RunStore
 from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser
 from glomers.bench.words import counted
-from glomers.bench.workloads import WORKLOADS
 
 log = logging.getLogger("glomers.bench")
-
-#: Nodes without ``--node-count``: Jepsen's default node list.
-DEFAULT_NODES = [f"n{i}" for i in range(1, 6)]
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
-    return value
-
-
-def _positive(kind: type[float] | type[int]) -> Any:
-    def parse(text: str) -> float | int:
-        value = _finite(text) if kind is float else kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-        return value
-
-    return parse
-
-
-def _non_negative(text: str) -> float:
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"can't be negative: {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
-
-
-def _availability(text: str) -> Literal["total"] | float:
-    if text == "total":
-        return "total"
-    try:
-        return _fraction(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be 'total' or a number between 0 and 1, not {text!r}"
-        ) from None
-
-
-def _concurrency(text: str) -> str:
-    body = text[:-1] if text.endswith("n") else text
-    if not body.isdigit() or int(body) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive count N or Nn (N per node), not {text!r}"
-        )
-    return text
-
-
-def _nemesis(text: str) -> list[str]:
-    faults = [f.strip() for f in text.split(",") if f.strip()]
-    unknown = [f for f in faults if f not in FAULTS]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown fault {', '.join(unknown)}; choose from {', '.join(FAULTS)}"
-        )
-    return faults
 
 
 def test_parser() -> argparse.ArgumentParser:
@@ -110,144 +43,8 @@ def test_parser() -> argparse.ArgumentParser:
         "clients against them through a simulated network with faults, and check the history.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("-w", "--workload", choices=WORKLOADS, default="g-counter", help="what to test")
-    p.add_argument(
-        "--bin",
-        metavar="PATH",
-        help="the node program (any language); without it, g-counter and pn-counter run the "
-        "project's counter and echo its echo example",
-    )
-    p.add_argument("args", nargs="*", help="arguments passed to the node program")
-    p.add_argument(
-        "--sim",
-        action="store_true",
-        help="simulation mode: run nodes written with glomers inside the bench, on a virtual "
-        "clock, replayable by seed; --bin is then a Python file or module:function that "
-        "builds a Node",
-    )
-    p.add_argument(
-        "--node-count",
-        type=_positive(int),
-        metavar="N",
-        help="run N nodes n0..n(N-1); without it, n1..n5",
-    )
-    p.add_argument(
-        "--time-limit",
-        type=_positive(float),
-        default=60.0,
-        metavar="SECONDS",
-        help="how long clients and the nemesis operate",
-    )
-    p.add_argument(
-        "--rate",
-        type=_non_negative,
-        default=5.0,
-        help="about how many operations per second, over all clients",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=_concurrency,
-        default="1n",
-        help="client threads: N, or Nn for N per node",
-    )
-    p.add_argument(
-        "--latency",
-        type=_non_negative,
-        default=0.0,
-        metavar="MILLIS",
-        help="mean latency of messages between nodes and services",
-    )
-    p.add_argument(
-        "--latency-dist",
-        choices=LATENCY_DISTS,
-        default="constant",
-        help="shape of the latency distribution",
-    )
-    p.add_argument(
-        "--nemesis",
-        type=_nemesis,
-        default=[],
-        metavar="FAULTS",
-        help=f"comma-separated faults to inject: {', '.join(FAULTS)}",
-    )
-    p.add_argument(
-        "--nemesis-interval",
-        type=_positive(float),
-        default=10.0,
-        metavar="SECONDS",
-        help="mean time between nemesis operations",
-    )
-    p.add_argument(
-        "--availability",
-        type=_availability,
-        default=None,
-        help="fraction of operations that must succeed: 'total' or 0..1; absent: no requirement",
-    )
-    p.add_argument(
-        "--strict",
-        action="store_true",
-        help="findings beyond Maelstrom (always reported) also decide the verdict",
-    )
-    p.add_argument("--log-stderr", action="store_true", help="also show what nodes write on stderr")
-    p.add_argument("--log-net-send", action="store_true", help="log every message sent")
-    p.add_argument("--log-net-recv", action="store_true", help="log every message delivered")
-    p.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="seed of every random choice of the bench (default: a fresh one, printed)",
-    )
-    p.add_argument(
-        "--recovery-time",
-        type=_non_negative,
-        default=10.0,
-        metavar="SECONDS",
-        help="wait after healing faults, before the final reads",
-    )
-    p.add_argument(
-        "--loss-rate", type=_fraction, default=0.5, help="fraction of messages the loss fault drops"
-    )
-    p.add_argument(
-        "--store", type=Path, default=Path("store"), metavar="DIR", help="where results are written"
-    )
-    p.add_argument(
-        "--no-pages",
-        action="store_true",
-        help="write only the results, history and logs: no plots, timeline or report.html "
-        "(they take about a second)",
-    )
+    params.add_arguments(p)
     return p
-
-
-def build_options(args: argparse.Namespace) -> TestOptions:
-    nodes = [f"n{i}" for i in range(args.node_count)] if args.node_count else list(DEFAULT_NODES)
-    conc = args.concurrency
-    concurrency = int(conc[:-1]) * len(nodes) if conc.endswith("n") else int(conc)
-    seed = args.seed if args.seed is not None else secrets.randbits(48)
-    flags = {
-        k: (str(v) if isinstance(v, Path) else v)
-        for k, v in vars(args).items()
-        if k not in ("command", "func")
-    }
-    flags["seed"] = seed
-    return TestOptions(
-        workload=args.workload,
-        nodes=nodes,
-        time_limit=args.time_limit,
-        rate=args.rate,
-        concurrency=concurrency,
-        latency=Latency(args.latency, args.latency_dist),
-        nemesis=args.nemesis,
-        nemesis_interval=args.nemesis_interval,
-        availability=args.availability,
-        seed=seed,
-        recovery_time=args.recovery_time,
-        loss_rate=args.loss_rate,
-        log_net_send=args.log_net_send,
-        log_net_recv=args.log_net_recv,
-        strict=args.strict,
-        flags=flags,
-    )
 
 
 def node_argv(args: argparse.Namespace) -> list[str]:
@@ -272,7 +69,7 @@ def open_store(root: Path, workload: str) -> RunStore | None:
 
 
 async def run_test(args: argparse.Namespace) -> int:
-    opts = build_options(args)
+    opts = params.build_options(vars(args))
     argv = node_argv(args)
     store = open_store(args.store, opts.workload)
     if store is None:
@@ -315,20 +112,13 @@ def parse_test_args(
     parser = parser or test_parser()
     args = parser.parse_intermixed_args(argv)
     args.args = [*args.args, *tail]
-    check_test_args(parser, args)
+    params.check_values(parser, args)
     return args
-
-
-def check_test_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse, as a usage error, flags that parse but that Maelstrom could not run with."""
-    problem = Latency(args.latency, args.latency_dist).problem()
-    if problem:
-        parser.error(problem)
 
 
 def run_sim(args: argparse.Namespace) -> int:
     """``glomers test --sim``: the same test, in process, on a virtual clock."""
-    opts = build_options(args)
+    opts = params.build_options(vars(args))
     spec = args.bin or DEFAULT_BUILDERS[opts.workload]
     try:
         if args.args:

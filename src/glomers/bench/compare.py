@@ -37,11 +37,12 @@ from rich.console import Console
 from rich.table import Table
 
 from glomers.bench import compare_figures as cf
-from glomers.bench import maelstrom_results
-from glomers.bench.cli import _positive, parse_test_args, test_parser
+from glomers.bench import maelstrom_results, params
+from glomers.bench.cli import parse_test_args
 from glomers.bench.faults import FAULTS, LATER, MAELSTROM
 from glomers.bench.history import Op
 from glomers.bench.store import read_history
+from glomers.bench.usage import Parser
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_ARGS, EXIT_NO_BENCH = 0, 1, 254, 255
 
@@ -58,20 +59,38 @@ class Refused(Exception):
     """A flag combination Maelstrom cannot run: exit 254 with this message."""
 
 
+#: Parameters Maelstrom lacks that compare gives a meaning of its own, with their help.
+_OWN = {"seed": "the seed of glomers' first run, one more for each next run (Maelstrom "
+        "draws its own)"}  # fmt: skip
+
+
+def refused() -> list[params.Param]:
+    """The parameters of glomers test that compare refuses: those Maelstrom lacks."""
+    return [p for p in params.PARAMS if not p.maelstrom and p.name not in _OWN]
+
+
 def compare_parser() -> argparse.ArgumentParser:
-    parser = test_parser()
-    parser.prog = "glomers compare"
-    parser.description = (
-        "Run the same node program under glomers test and under Maelstrom, seed by "
-        "seed, and compare verdicts and figures side by side."
+    flags = ", ".join(
+        p.flag
+        if p.switch or p.as_maelstrom is params.UNSET
+        else f"{p.flag} other than {params.flag_text(p.as_maelstrom)}"
+        for p in refused()
     )
+    parser = Parser(
+        prog="glomers compare",
+        description="Run the same node program under glomers test and under Maelstrom, seed "
+        "by seed, and compare verdicts and figures side by side.",
+        epilog=f"It takes the flags of glomers test that Maelstrom has; it refuses {flags}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    params.add_arguments(parser, hidden=[p.name for p in refused()], helps=_OWN)
     parser.add_argument(
         "--maelstrom",
         metavar="PATH",
         default=os.environ.get("MAELSTROM"),
         help="Maelstrom's jar or launcher; the default comes from $MAELSTROM",
     )
-    parser.add_argument("--seeds", type=_positive(int), default=1, help="runs per bench")
+    parser.add_argument("--seeds", type=params.positive(int), default=1, help="runs per bench")
     parser.add_argument(
         "--jobs",
         type=int,
@@ -89,22 +108,18 @@ def compare_parser() -> argparse.ArgumentParser:
         help="with --keep: read the runs an earlier compare finished in DIR instead of "
         "running them again (a long comparison can be stopped and continued)",
     )
-    # Sentinels, to tell flags given from defaults.
-    parser.set_defaults(loss_rate=None, store=None)
     return parser
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The flags, checked against what Maelstrom accepts (``Refused`` otherwise)."""
     args = parse_test_args(argv, compare_parser())
-    if args.sim:
-        raise Refused("--sim: Maelstrom runs real processes only")
-    if args.loss_rate is not None:
-        raise Refused("--loss-rate: Maelstrom has no message-loss fault")
-    if args.recovery_time != 10:
-        raise Refused("--recovery-time: Maelstrom always waits 10 s; leave it at 10")
-    if args.store is not None:
-        raise Refused("--store: compare chooses where runs go; use --keep DIR")
+    for p in refused():
+        # Hidden flags parse to None when not given.
+        value = getattr(args, p.name)
+        if value is not None and (p.as_maelstrom is params.UNSET or value != p.as_maelstrom):
+            raise Refused(f"{p.flag}: {p.unlike_maelstrom}")
+        setattr(args, p.name, None if p.as_maelstrom is params.UNSET else p.as_maelstrom)
     later = [f for f in args.nemesis if f in FAULTS and FAULTS[f].maelstrom == LATER]
     if later:
         missing = " or ".join(n for n, f in FAULTS.items() if f.maelstrom == LATER)
@@ -154,33 +169,11 @@ def write_wrapper(workdir: Path, args: argparse.Namespace) -> str:
     return str(script)
 
 
-def _number(value: float) -> str:
-    """A number as both benches parse it: whole numbers without a point, others exactly."""
-    return str(int(value)) if value == int(value) else repr(float(value))
-
-
 def _shared_flags(args: argparse.Namespace, node: str) -> list[str]:
-    """The test flags, spelled so that both benches read them the same."""
-    flags = ["-w", args.workload, "--bin", node]
-    if args.node_count:
-        flags += ["--node-count", str(args.node_count)]
-    flags += [
-        "--time-limit", str(int(args.time_limit)),
-        "--rate", _number(args.rate),
-        "--concurrency", args.concurrency,
-        "--latency", str(int(args.latency)),
-        "--latency-dist", args.latency_dist,
-        "--nemesis-interval", _number(args.nemesis_interval),
-    ]  # fmt: skip
-    if args.nemesis:
-        flags += ["--nemesis", ",".join(args.nemesis)]
-    if args.availability is not None:
-        a = args.availability
-        flags += ["--availability", a if a == "total" else _number(a)]
-    for name in ("log_stderr", "log_net_send", "log_net_recv"):
-        if getattr(args, name):
-            flags.append("--" + name.replace("_", "-"))
-    return flags
+    """The test flags Maelstrom has, spelled so that both benches read them the
+    same, and given even at their defaults, which the two benches may not share."""
+    maelstrom = [p for p in params.PARAMS if p.maelstrom]
+    return params.flag_words({**vars(args), "bin": node}, maelstrom)
 
 
 def glomers_argv(args: argparse.Namespace, node: str, seed: int, store: Path) -> list[str]:

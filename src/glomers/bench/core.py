@@ -61,7 +61,11 @@ T = TypeVar("T")
 
 @dataclass
 class TestOptions:
-    """Everything that defines a run; ``flags`` is what the user typed, for the record."""
+    """Everything that defines a run; ``flags`` is what the user typed, for the record.
+
+    ``bench.params`` declares the flags that set these fields, with the same
+    defaults, and builds the options from them (``params.build_options``).
+    """
 
     __test__ = False  # not a pytest test class, despite the name
 

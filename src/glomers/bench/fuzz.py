@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing.process
 import os
-import shlex
 import signal
 import sys
 import threading
@@ -24,35 +23,43 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from glomers.bench.cli import build_options, check_test_args, test_parser
+from glomers.bench import params
 from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.usage import Parser
 from glomers.bench.words import counted
 
-#: Flags of ``glomers test`` that mean nothing here: fuzz runs only in
+#: Why flags of ``glomers test`` mean nothing here: fuzz runs only in
 #: simulation, writes no run folders and shows nothing of a single run.
-_REFUSED = {
-    "sim": "--sim is not taken: glomers fuzz always runs in simulation mode",
-    "store": "--store is not taken: glomers fuzz writes no run folders",
-    "no_pages": "--no-pages is not taken: glomers fuzz writes no pages",
-    "log_stderr": "--log-stderr is not taken: glomers fuzz shows no node logs",
-    "log_net_send": "--log-net-send is not taken: glomers fuzz logs no messages",
-    "log_net_recv": "--log-net-recv is not taken: glomers fuzz logs no messages",
+_WHY = {
+    "sim": "glomers fuzz always runs in simulation mode",
+    "store": "glomers fuzz writes no run folders",
+    "no_pages": "glomers fuzz writes no pages",
+    "log_stderr": "glomers fuzz shows no node logs",
+    "log_net_send": "glomers fuzz logs no messages",
+    "log_net_recv": "glomers fuzz logs no messages",
 }
 
 
-def fuzz_parser() -> argparse.ArgumentParser:
-    parser = test_parser()
-    parser.prog = "glomers fuzz"
-    parser.description = "Run one simulated test per seed on every core and report failing seeds."
-    for action in parser._actions:
-        if action.dest in _REFUSED:
-            # Kept only to be refused with a reason; absent from --help.
-            action.help = argparse.SUPPRESS
-            action.default = None
-        elif action.dest == "seed":
-            action.help = "the first seed (the same as --first-seed)"
-        elif action.dest == "args":
-            action.help = argparse.SUPPRESS
+def refused() -> list[params.Param]:
+    """The parameters fuzz refuses: the mode, and what is written or shown of one run."""
+    return [p for p in params.PARAMS if p.scope == "output" or p.name == "sim"]
+
+
+def fuzz_parser(*, defaults: bool = True) -> argparse.ArgumentParser:
+    """The flags of ``glomers fuzz``; without ``defaults``, a flag not given is
+    absent from the parsed namespace."""
+    parser = Parser(
+        prog="glomers fuzz",
+        description="Run one simulated test per seed on every core and report failing seeds.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    params.add_arguments(
+        parser,
+        # Refused ones are kept only to be refused with a reason.
+        hidden=[*(p.name for p in refused()), "args"],
+        helps={"seed": "the first seed (the same as --first-seed)"},
+        defaults=defaults,
+    )
     parser.add_argument("--seeds", type=int, default=100, help="how many seeds to run (>= 1)")
     parser.add_argument("--first-seed", type=int, default=None, help="the first seed (default 1)")
     parser.add_argument(
@@ -67,10 +74,11 @@ class _Refused(Exception):
 
 def _check(args: argparse.Namespace) -> None:
     """Refuse what fuzz would otherwise ignore; ``--seed`` becomes the first seed."""
-    for dest, why in _REFUSED.items():
-        if getattr(args, dest) is not None:
-            see = "" if dest == "sim" else " (replay a seed with glomers test to see one run)"
-            raise _Refused(why + see)
+    for p in refused():
+        if getattr(args, p.name) is not None:
+            see = "" if p.name == "sim" else " (replay a seed with glomers test to see one run)"
+            why = _WHY.get(p.name, "glomers fuzz shows nothing of a single run")
+            raise _Refused(f"{p.flag} is not taken: {why}{see}")
     if args.args:
         raise _Refused(
             f"arguments for the node ({' '.join(args.args)}) are not taken: build the node "
@@ -94,7 +102,7 @@ def _quiet_worker() -> None:
 
 def run_one(args: argparse.Namespace, spec: str, seed: int) -> tuple[int, Any, str]:
     """One simulated run: ``(seed, valid, why)``."""
-    opts = build_options(argparse.Namespace(**{**vars(args), "seed": seed}))
+    opts = params.build_options({**vars(args), "seed": seed})
     try:
         results = run_simulation(opts, load_builder(spec)).results
     except Exception as exc:  # a failing seed to report, not a reason to stop the others
@@ -118,27 +126,16 @@ def run_one(args: argparse.Namespace, spec: str, seed: int) -> tuple[int, Any, s
 
 
 def replay_command(argv: list[str], seed: int) -> str:
-    """The ``glomers test --sim`` command that replays ``seed`` of this fuzz run."""
-    kept: list[str] = []
-    skip = False
-    for word in argv:
-        if skip:
-            skip = False
-            continue
-        if word in ("--seeds", "--first-seed", "--jobs", "--seed"):
-            skip = True
-            continue
-        if word.split("=")[0] in ("--seeds", "--first-seed", "--jobs", "--seed"):
-            continue
-        kept.append(word)
-    sim = [] if "--sim" in kept else ["--sim"]
-    return shlex.join(["glomers", "test", *sim, *kept, "--seed", str(seed)])
+    """The ``glomers test --sim`` command that replays ``seed`` of ``glomers fuzz argv``:
+    the flags of the run given in ``argv``, not fuzz's own."""
+    given = vars(fuzz_parser(defaults=False).parse_intermixed_args(argv))
+    return params.replay_command({**given, "seed": seed}, first=["--sim"])
 
 
 def fuzz(argv: list[str]) -> int:
     parser = fuzz_parser()
     args = parser.parse_intermixed_args(argv)
-    check_test_args(parser, args)
+    params.check_values(parser, args)
     try:
         _check(args)
     except _Refused as exc:

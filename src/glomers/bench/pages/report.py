@@ -13,13 +13,12 @@ shows or links is in the run folder, so it works opened from the file system.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from glomers.bench import faults
+from glomers.bench import faults, params
 from glomers.bench.checker import ok_latencies, value_summary
 from glomers.bench.history import Op, fault_periods
 from glomers.bench.pages.html import cell_text, escape, json_text, num, size, table
@@ -151,73 +150,12 @@ def verdict_sentence(valid: Any) -> str:
 
 
 def replay_command(results: Mapping[str, Any]) -> str | None:
-    """The ``glomers test`` command that runs this test again (None without flags).
-
-    Flags that cannot matter (the nemesis interval without a nemesis, say) are
-    left out; the others are given even at their defaults, so the command
-    replays the run even if the defaults change.
-    """
+    """The ``glomers test`` command that runs this test again (None without flags)."""
     flags: Mapping[str, Any] = results.get("flags") or {}
     seed = results.get("seed", flags.get("seed"))
-    if not flags:
-        return None if seed is None else shlex.join(["glomers", "test", "--seed", str(seed)])
-    argv = ["glomers", "test"]
-    if flags.get("workload"):
-        argv += ["-w", str(flags["workload"])]
-    if flags.get("bin"):
-        argv += ["--bin", str(flags["bin"])]
-    if flags.get("sim"):
-        argv.append("--sim")
-    nemesis = flags.get("nemesis") or []
-    skip = set()
-    if not nemesis:
-        skip.add("nemesis_interval")
-    skip.update(
-        option
-        for name, fault in faults.FAULTS.items()
-        if name not in nemesis
-        for option in fault.options
-    )
-    if not flags.get("latency"):
-        skip.add("latency_dist")
-    for key, flag in _REPLAYED:
-        value = flags.get(key)
-        if key in skip or value is None or value is False or value == []:
-            continue
-        argv += [flag] if value is True else [flag, _arg(value)]
-    if seed is not None:
-        argv += ["--seed", str(seed)]
-    if flags.get("args"):
-        argv += ["--", *(str(a) for a in flags["args"])]
-    return shlex.join(argv)
-
-
-#: The flags of ``glomers test`` that ``replay_command`` repeats: (key in flags, option).
-_REPLAYED = (
-    ("node_count", "--node-count"),
-    ("time_limit", "--time-limit"),
-    ("rate", "--rate"),
-    ("concurrency", "--concurrency"),
-    ("latency", "--latency"),
-    ("latency_dist", "--latency-dist"),
-    ("nemesis", "--nemesis"),
-    ("nemesis_interval", "--nemesis-interval"),
-    ("availability", "--availability"),
-    ("recovery_time", "--recovery-time"),
-    ("loss_rate", "--loss-rate"),
-    ("strict", "--strict"),
-    ("log_stderr", "--log-stderr"),
-    ("log_net_send", "--log-net-send"),
-    ("log_net_recv", "--log-net-recv"),
-)
-
-
-def _arg(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value)
-    return str(value)
+    if not flags and seed is None:
+        return None
+    return params.replay_command({**flags, "seed": seed})
 
 
 def _validity_html(valid: Any) -> str:
@@ -357,13 +295,9 @@ def _reasons(name: str, result: Mapping[str, Any]) -> list[str]:
 
 def _run_html(results: Mapping[str, Any]) -> str:
     flags: Mapping[str, Any] = results.get("flags") or {}
-    rows: list[tuple[str, Any]] = []
-    seen = set()
-    for key, label in _PARAMETERS:
-        if key in flags:
-            seen.add(key)
-            rows.append((label, _parameter(key, flags[key], flags)))
-    rows += [(key, flags[key]) for key in flags if key not in seen]
+    declared = [p for p in params.ordered() if p.name in flags]
+    rows: list[tuple[str, Any]] = [(p.label, p.shown(flags[p.name])) for p in declared]
+    rows += [(key, flags[key]) for key in flags if key not in params.by_name(declared)]
     if "seed" not in flags and "seed" in results:
         rows.append(("seed", results["seed"]))
     out = ['<section id="run">\n<h2>Run</h2>\n']
@@ -381,49 +315,6 @@ def _run_html(results: Mapping[str, Any]) -> str:
         out.append(f"<pre><code>{escape(command)}</code></pre>\n")
     out.append("</section>\n")
     return "".join(out)
-
-
-#: The parameters shown first, in this order, with their labels.
-_PARAMETERS = (
-    ("workload", "workload"),
-    ("sim", "mode"),
-    ("bin", "node program"),
-    ("args", "node arguments"),
-    ("node_count", "nodes"),
-    ("time_limit", "time limit"),
-    ("rate", "rate"),
-    ("concurrency", "concurrency"),
-    ("latency", "latency"),
-    ("latency_dist", "latency distribution"),
-    ("nemesis", "nemesis"),
-    ("nemesis_interval", "nemesis interval"),
-    ("loss_rate", "loss rate"),
-    ("recovery_time", "recovery time"),
-    ("availability", "availability target"),
-    ("seed", "seed"),
-)
-
-
-def _parameter(key: str, value: Any, flags: Mapping[str, Any]) -> Any:
-    if key == "sim":
-        return "simulation (--sim)" if value else "processes"
-    if key == "bin" and value is None:
-        return "the project's own node for the workload"
-    if key == "node_count" and value is None:
-        return "the default (n1 to n5)"
-    if key in ("time_limit", "nemesis_interval", "recovery_time"):
-        return f"{_arg(value)} s"
-    if key == "rate":
-        return f"{_arg(value)} operations per second"
-    if key == "latency":
-        return f"{_arg(value)} ms"
-    if key == "nemesis":
-        return ", ".join(str(v) for v in value) if value else "none"
-    if key == "availability" and value is None:
-        return "none"
-    if key == "args":
-        return shlex.join(str(v) for v in value) if value else "none"
-    return value
 
 
 def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
