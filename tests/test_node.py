@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, TypedDict
 
 import msgspec
@@ -832,3 +833,44 @@ async def test_an_answer_in_time_is_sent_and_none_means_no_deadline() -> None:
             go.set()
             reply = await net.wait_for(lambda m: m["dest"] == "c7")
         assert reply["body"] == {"type": "slow_ok", "in_reply_to": 1}
+
+
+async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A restarted node is sent init again, then what waited for it while it was
+    # down: messages the network numbered before that init.
+    node, go = late_node(4.0)
+    go.set()
+    net = MemoryTransport(node, node_ids=["n0"])
+    node.attach(net._receive)
+    init = {"type": "init", "node_id": "n0", "node_ids": ["n0"], "msg_id": 1}
+    net.deliver_line(msgspec.json.encode({"id": 50, "src": "c0", "dest": "n0", "body": init}))
+    await net.wait_for(lambda m: m["body"].get("type") == "init_ok")
+    for net_id, client in ((42, "c3"), (51, "c9")):
+        line = {"id": net_id, "src": client, "dest": "n0", "body": {"type": "slow", "msg_id": 1}}
+        net.deliver_line(msgspec.json.encode(line))
+    await net.wait_for(lambda m: m["dest"] == "c9")
+    await asyncio.sleep(0.01)
+    await net.close()
+    assert [m["dest"] for m in net.sent if m["dest"].startswith("c") and m["dest"] != "c0"] == [
+        "c9"
+    ]
+    assert "sent before this node's init" in caplog.text
+
+
+async def test_requests_read_as_the_loop_thaws_count_from_when_it_froze() -> None:
+    node, go = late_node(0.3)
+    async with MemoryTransport(node, node_ids=["n0"]) as net:
+        go.set()
+        await asyncio.sleep(0.15)  # a tick has run at least once
+        # Freeze the loop as a stopped process is frozen: nothing runs for 0.6 s,
+        # longer than the 0.5 s after which the node takes a late tick for a freeze.
+        time.sleep(0.6)  # noqa: ASYNC251 - blocking the loop is the point
+        net.deliver({"type": "slow", "msg_id": 1}, src="c3")  # read the moment it thaws
+        await asyncio.sleep(0.1)
+        net.deliver({"type": "slow", "msg_id": 2}, src="c4")  # well after: fresh
+        await net.wait_for(lambda m: m["dest"] == "c4")
+        await asyncio.sleep(0.05)
+    # c3's request may have waited through the whole freeze: 0.6 s, past 0.3 s.
+    assert [m["dest"] for m in net.sent if m["dest"] in ("c3", "c4")] == ["c4"]

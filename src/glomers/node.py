@@ -84,6 +84,12 @@ DEFAULT_RPC_TIMEOUT = 1.0
 #: the run; the second left over is for the network.
 CLIENT_REPLY_DEADLINE = 4.0
 
+#: How often a node notes that its loop is running, and how late that note may be
+#: before the node takes it that it was frozen (paused, say), in seconds. Input
+#: read just after a freeze may have waited through all of it.
+_TICK = 0.1
+_FROZEN = 0.5
+
 
 #: Set while a host imports a module to take its node-building function from it
 #: (``glomers test --sim``): then ``Node.run`` must not take over stdin and stdout.
@@ -142,7 +148,10 @@ class Request(Generic[B]):
     body: B
     raw: Body
     answered: bool = field(default=False, repr=False)
-    #: When the node took the request in, on its loop's clock (None if unknown).
+    #: When the request reached the node, on its loop's clock, as far as the node
+    #: can tell: the start of a freeze it may have waited through, and -inf if it
+    #: was sent before this node's init (it waited while the node was down).
+    #: None if unknown.
     received: float | None = field(default=None, repr=False)
 
 
@@ -252,6 +261,11 @@ class Node:
         self._laters: list[Later[Any]] = []
         self._silent_types: set[str] = set()
         self._late_types: set[str] = set()
+        # Liveness: the loop's last tick, and the last freeze seen (from, to).
+        self._alive_at = 0.0
+        self._frozen = (0.0, float("-inf"))
+        self._ticker: asyncio.TimerHandle | None = None
+        self._init_net_id: int | None = None  # the network id of our init message
         self._pending: dict[int, _Pending] = {}
         #: Round-trip estimates per destination, from every reply; they set how
         #: soon ``rpc(..., retry=True)`` sends a request again.
@@ -264,7 +278,7 @@ class Node:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._ready = False  # init answered: requests go to handlers, not the backlog
-        self._backlog: list[tuple[str, str, Body]] = []
+        self._backlog: list[tuple[str, str, Body, int | None]] = []
 
     # -- registering behaviour ---------------------------------------------------------
 
@@ -379,12 +393,16 @@ class Node:
             return False
         level = logging.DEBUG if req.type in self._late_types else logging.WARNING
         self._late_types.add(req.type)
+        how_old = (
+            "it was sent before this node's init (while the node was down)"
+            if age == float("inf")
+            else f"it may be {age:.1f} s old"
+        )
         log.log(
             level,
-            "not answering %s request %s from %s: it is %.1f s old, past the %.1f s a client "
-            "waits, and a late reply to a client that was replaced would mute this node "
-            "(said once per type)",
-            req.type, req.msg_id, src, age, deadline,
+            "not answering %s request %s from %s: %s, past the %.1f s a client waits, and a "
+            "late reply to a client that was replaced would mute this node (said once per type)",
+            req.type, req.msg_id, src, how_old, deadline,
         )  # fmt: skip
         return True
 
@@ -545,6 +563,9 @@ class Node:
         one or more whole lines. Must be called inside the running event loop."""
         self._loop = asyncio.get_running_loop()
         self._write = write
+        if self.client_reply_deadline is not None:
+            self._alive_at = self._loop.time()
+            self._tick()
 
     def feed(self, line: bytes | str) -> None:
         """Hand the node one line from its input. Malformed lines are logged and
@@ -579,7 +600,8 @@ class Node:
                     self.round_trips.sample(pending.dest, loop.time() - pending.sent)
                 pending.settle(body, src)
             return
-        self._dispatch(src, dest, body)
+        net_id = msg.get("id")
+        self._dispatch(src, dest, body, net_id if type(net_id) is int else None)
 
     async def close(self) -> None:
         """Stop: cancel handlers and background work still running, then push out
@@ -590,6 +612,8 @@ class Node:
         # cut: a handler that needs nothing more from the input then still answers.
         await asyncio.sleep(0)
         self._closing = True
+        if self._ticker is not None:
+            self._ticker.cancel()
         self._deferred.clear()
         for later in self._laters:
             later.drop()
@@ -737,7 +761,29 @@ class Node:
             self._flush_scheduled = True
             (self._loop or self._running_loop()).call_soon(self.flush)
 
-    def _dispatch(self, src: str, dest: str, body: Body) -> None:
+    def _tick(self) -> None:
+        loop = self._running_loop()
+        now = loop.time()
+        if now - self._alive_at > _FROZEN:
+            self._frozen = (self._alive_at, now)
+        self._alive_at = now
+        self._ticker = loop.call_later(_TICK, self._tick)
+
+    def _arrival(self, loop: asyncio.AbstractEventLoop, net_id: int | None) -> float:
+        """When a message read now reached this node, as far as it can tell."""
+        if net_id is not None and self._init_net_id is not None and net_id < self._init_net_id:
+            # Sent before our init: it waited while this node was down.
+            return float("-inf")
+        now = loop.time()
+        if self._ticker is None:
+            return now
+        if now - self._alive_at > _FROZEN:
+            return self._alive_at  # frozen until just now, and the tick has not run yet
+        frozen_from, thawed_at = self._frozen
+        # Read in the same instant the loop thawed: it may have waited all along.
+        return frozen_from if now - thawed_at <= _TICK / 2 else now
+
+    def _dispatch(self, src: str, dest: str, body: Body, net_id: int | None = None) -> None:
         msg_id = body.get("msg_id")
         if msg_id is not None and type(msg_id) is not int:
             log.error("skipping request whose msg_id is not an integer: %s", _clip_obj(body, src))
@@ -748,13 +794,15 @@ class Node:
             self._answer_error(req, MalformedRequest("body field `type` must be a string"))
             return
         if kind == "init":
+            if not self.node_id and net_id is not None:
+                self._init_net_id = net_id
             self._init(Request(src, dest, kind, msg_id, body, body))
             return
         if not self._ready:
             # Peers that were initialised first may talk to us before our own init:
             # hold their messages until it is done.
             if len(self._backlog) < _BACKLOG_LIMIT:
-                self._backlog.append((src, dest, body))
+                self._backlog.append((src, dest, body, net_id))
             else:
                 req = Request(src, dest, kind, msg_id, body, body)
                 self._answer_error(req, TemporarilyUnavailable("node is not initialised yet"))
@@ -774,7 +822,7 @@ class Node:
                 return
         req = Request(src, dest, kind, msg_id, fields, body)
         if self._loop is not None:
-            req.received = self._loop.time()
+            req.received = self._arrival(self._loop, net_id)
         try:
             result = route.fn(req)
         except Exception as exc:
@@ -899,8 +947,8 @@ class Node:
         for start in deferred:
             start()
         backlog, self._backlog = self._backlog, []
-        for src, dest, body in backlog:
-            self._dispatch(src, dest, body)
+        for src, dest, body, net_id in backlog:
+            self._dispatch(src, dest, body, net_id)
 
 
 def _checked(body: Mapping[str, Any]) -> Mapping[str, Any]:

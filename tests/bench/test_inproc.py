@@ -54,8 +54,11 @@ def simulate(scenario: Callable[[], Coroutine[Any, Any, None]], pausable: bool =
         loop.close()
 
 
-def ticking_node(ticks: list[float], outcomes: list[tuple[float, str]]) -> Node:
-    node = Node(rpc_timeout=1.0)
+def ticking_node(
+    ticks: list[float], outcomes: list[tuple[float, str]], deadline: float | None = None
+) -> Node:
+    # No client deadline unless asked: these tests time what a pause holds back.
+    node = Node(rpc_timeout=1.0, client_reply_deadline=deadline)
     node.every(1.0, lambda: ticks.append(asyncio.get_running_loop().time()))
 
     @node.handler("sleepy")
@@ -95,6 +98,29 @@ def test_pause_holds_timers_tasks_and_input_until_resume() -> None:
         # The first sleep was due at 2.0 and ends at once on resume; the second starts then.
         assert replies == [(0.0, "init_ok"), (5.5, "sleepy_ok"), (7.5, "sleepy_ok")]
         assert ticks == [5.5, 6.5, 7.5, 8.5, 9.5]
+        assert scene.faults == []
+
+    simulate(scenario)
+
+
+@pytest.mark.parametrize(("pause", "answered"), [(1.0, True), (5.0, False)])
+def test_a_request_that_waited_through_a_long_pause_gets_no_late_answer(
+    pause: float, answered: bool
+) -> None:
+    async def scenario() -> None:
+        scene = Scene(lambda: ticking_node([], [], deadline=4.0))
+        await scene.start()
+        await scene.until(0.5)
+        scene.host.pause()
+        scene.request("sleepy")  # waits in the queue for the whole pause
+        await scene.until(0.5 + pause)
+        scene.host.resume()
+        await scene.until(0.5 + pause + 2.5)
+        replies = [m["body"]["type"] for _, m in scene.to_client]
+        # Sent at 0.5, answered 2 s after the resume: 3 s old after a 1 s pause, in
+        # time; 7 s old after a 5 s pause, which the node can tell from its frozen
+        # liveness tick, though it read the request only on resume.
+        assert replies == (["init_ok", "sleepy_ok"] if answered else ["init_ok"])
         assert scene.faults == []
 
     simulate(scenario)

@@ -205,7 +205,13 @@ class InProcessHost:
             self._start_failed(f"{_name(self.build)}() returned {built!r}, not a glomers Node.")
             return
         node = built
-        node.attach(lambda data: self._output(node, data))
+        # Inside the gate: what the node schedules as it attaches (its liveness
+        # tick) is held while it is paused, as in a stopped process.
+        token = _current.set(self._gate)
+        try:
+            node.attach(lambda data: self._output(node, data))
+        finally:
+            _current.reset(token)
         self.node = node
         self.up = True
         self.paused = False
