@@ -30,11 +30,11 @@ from glomers.bench.net import LATENCY_DISTS, Latency, Network
 from glomers.bench.pages import summary
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
-from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.sim import NotSimulable, default_builder, load_builder, run_simulation
 from glomers.bench.store import RunStore
 from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser
 from glomers.bench.words import counted
-from glomers.bench.workloads import WORKLOADS
+from glomers.bench.workloads import registry
 
 log = logging.getLogger("glomers.bench")
 
@@ -110,12 +110,19 @@ def test_parser() -> argparse.ArgumentParser:
         "clients against them through a simulated network with faults, and check the history.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("-w", "--workload", choices=WORKLOADS, default="g-counter", help="what to test")
+    workloads = registry.entries()
+    p.add_argument(
+        "-w",
+        "--workload",
+        choices=tuple(workloads),
+        default="g-counter",
+        help="what to test: "
+        + "; ".join(f"{name}, {entry.description}" for name, entry in workloads.items()),
+    )
     p.add_argument(
         "--bin",
         metavar="PATH",
-        help="the node program (any language); without it, g-counter and pn-counter run the "
-        "project's counter and echo its echo example",
+        help="the node program (any language); without it, the project's own node for the workload",
     )
     p.add_argument("args", nargs="*", help="arguments passed to the node program")
     p.add_argument(
@@ -253,9 +260,9 @@ def build_options(args: argparse.Namespace) -> TestOptions:
 def node_argv(args: argparse.Namespace) -> list[str]:
     """The command that starts one node."""
     if args.bin is None:
-        module = "glomers.counter" if args.workload != "echo" else "glomers.examples.echo"
-        extra = ["--pn"] if args.workload == "pn-counter" else []
-        return [sys.executable, "-m", module, *extra, *args.args]
+        node = registry.entry(args.workload).node
+        assert node is not None, "check_test_args requires --bin then"
+        return [*node.argv(sys.executable), *args.args]
     path = args.bin
     if os.path.exists(path):
         path = os.path.abspath(path)
@@ -324,13 +331,15 @@ def check_test_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     problem = Latency(args.latency, args.latency_dist).problem()
     if problem:
         parser.error(problem)
+    if args.bin is None and registry.entry(args.workload).node is None:
+        parser.error(f"-w {args.workload}: the workload has no node of its own; give --bin")
 
 
 def run_sim(args: argparse.Namespace) -> int:
     """``glomers test --sim``: the same test, in process, on a virtual clock."""
     opts = build_options(args)
-    spec = args.bin or DEFAULT_BUILDERS[opts.workload]
     try:
+        spec = args.bin or default_builder(opts.workload)
         if args.args:
             raise NotSimulable(
                 f"--sim takes no arguments for the node ({' '.join(args.args)}); "
