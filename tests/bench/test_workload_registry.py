@@ -187,7 +187,7 @@ def test_a_toys_reasons_are_told_by_the_console_the_report_and_fuzz(
 def test_the_cli_offers_exactly_the_registered_workloads(toy: registry.Entry) -> None:
     action = next(a for a in cli.test_parser()._actions if a.dest == "workload")
     assert action.choices == ("echo", "g-counter", "pn-counter", "shout")
-    assert action.help is not None and "shout, nodes answer in capitals" in action.help
+    assert action.help is not None and "shout (nodes answer in capitals)" in action.help
     # Without a node of its own, the toy needs --bin, in either mode.
     parser = cli.test_parser()
     with pytest.raises(SystemExit):

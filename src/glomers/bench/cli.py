@@ -117,7 +117,7 @@ def test_parser() -> argparse.ArgumentParser:
         choices=tuple(workloads),
         default="g-counter",
         help="what to test: "
-        + "; ".join(f"{name}, {entry.description}" for name, entry in workloads.items()),
+        + "; ".join(f"{name} ({entry.description})" for name, entry in workloads.items()),
     )
     p.add_argument(
         "--bin",

@@ -4,10 +4,13 @@
 verdict first, then why the run is invalid or why it stopped early, the
 findings beyond Maelstrom (and whether ``--strict`` made them count), its
 parameters and the command that replays it, the figures (operations, latency,
-availability, messages, final reads, exceptions, read lag, faults), the plots and the
-timeline present in the folder, links to its files, and the end of each node's
-log. The page is a single file with inline CSS and no script; everything it
-shows or links is in the run folder, so it works opened from the file system.
+availability, messages, the workload checker's, exceptions, the workload's own
+such as the counters' read lag, faults), the plots and the timeline present in
+the folder, links to its files, and the end of each node's log. Why a checker
+failed is worded by ``explain``; what only one workload shows comes from its
+``Workload`` hooks. The page is a single file with inline CSS and no script;
+everything it shows or links is in the run folder, so it works opened from the
+file system.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 ``summary`` gives the few lines printed after a run; ``verdict_line`` its last
 line. The findings beyond Maelstrom, the nodes that broke the protocol and why
 operations ended ``info`` are told here too; ``report.html`` reuses these words.
+Why a checker failed is worded by ``explain``; the workload adds its own lines
+(``Workload.summary_lines``, a counter's final reads and read lag) and any
+caveat on a valid verdict (``Workload.caveat``).
 """
 
 from __future__ import annotations
