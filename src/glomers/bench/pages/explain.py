@@ -15,7 +15,6 @@ from typing import Any
 
 from glomers.bench.pages.html import json_text
 from glomers.bench.workloads import Workload
-from glomers.bench.workloads.registry import for_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +30,9 @@ class Reason:
 
 def workload_of(results: Mapping[str, Any]) -> Workload:
     """The workload of a run, from its flags (one that adds nothing if unknown)."""
+    # Imported here: the registry imports the workloads, which use ``Reason``.
+    from glomers.bench.workloads.registry import for_pages
+
     flags = results.get("flags")
     return for_pages(flags.get("workload") if isinstance(flags, Mapping) else None)
 

@@ -5,9 +5,9 @@ Each workload module registers itself when imported::
     register(Entry("echo", "nodes send back what they are sent", EchoWorkload,
                    DefaultNode("glomers.examples.echo:build", "glomers.examples.echo")))
 
-The modules of this package are imported the first time the registry is read,
-so adding a workload is adding its module (and its tests); nothing else lists
-workloads. A test, or code outside this package, can ``register`` one too.
+Importing the registry imports every module of this package, so adding a
+workload is adding its module (and its tests); nothing else lists workloads.
+A test, or code outside this package, can ``register`` one too.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ class Entry:
 
 
 _entries: dict[str, Entry] = {}
-_loaded = False
 
 
 def register(entry: Entry) -> Entry:
@@ -70,11 +69,6 @@ def unregister(name: str) -> None:
 
 def entries() -> Mapping[str, Entry]:
     """Every workload by name, in name order."""
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in sorted(pkgutil.iter_modules(workloads.__path__), key=lambda m: m.name):
-            importlib.import_module(f"{workloads.__name__}.{module.name}")
     return dict(sorted(_entries.items()))
 
 
@@ -118,3 +112,14 @@ class _Unknown(Workload):
 
     def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
         raise NotImplementedError(f"no workload {self.name!r} to check")
+
+
+def _import_workloads() -> None:
+    for module in sorted(pkgutil.iter_modules(workloads.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{workloads.__name__}.{module.name}")
+
+
+# Last, once everything above is defined for the modules that register: and at
+# import, so that a missing dependency of a workload (portion, say) shows when
+# the command starts, where it is reported as such, not in the middle of a run.
+_import_workloads()
