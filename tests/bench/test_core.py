@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from glomers import Body, Crash, KeyDoesNotExist, Node, Request
-from glomers.bench import checker, findings
+from glomers.bench import findings
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun, round_robin
 from glomers.bench.history import NEMESIS, Op
@@ -24,6 +24,7 @@ from glomers.bench.inproc import InProcessHost
 from glomers.bench.net import Latency, Network
 from glomers.bench.process import NodeFault, ProcessHost
 from glomers.bench.sim import SimLoop, run_simulation
+from glomers.bench.workloads import echo as echo_workload
 from glomers.bench.workloads.echo import EchoWorkload
 from glomers.counter import build as build_counter
 from glomers.examples.echo import build as build_echo
@@ -163,7 +164,8 @@ def echo_that(misbehave: Callable[[Node, int], Any]) -> Callable[[], Node]:
     result is awaited) before the reply."""
 
     def build() -> Node:
-        node = Node()
+        # Answers however late, to show what the bench does with late replies.
+        node = Node(client_reply_deadline=None)
         count = 0
 
         @node.handler("echo")
@@ -458,7 +460,7 @@ def test_a_checker_that_raises_makes_the_run_unknown(monkeypatch: pytest.MonkeyP
     def broken(history: Any) -> dict[str, Any]:
         raise ValueError("bad history")
 
-    monkeypatch.setattr(checker, "echo_checker", broken)
+    monkeypatch.setattr(echo_workload, "echo_checker", broken)
     outcome = run(options(workload="echo", rate=50.0), build_echo)
     assert outcome.exit_code == 2
     assert outcome.results["workload"] == {"valid": "unknown", "error": "ValueError: bad history"}

@@ -12,10 +12,11 @@ import pytest
 from glomers.bench.client import Client
 from glomers.bench.clock import LoopClock
 from glomers.bench.net import Network
-from glomers.bench.workloads import Completion, ErrorPolicy, workload_for
+from glomers.bench.workloads import Completion, ErrorPolicy
 from glomers.bench.workloads import counter as counter_workload
 from glomers.bench.workloads import echo as echo_workload
 from glomers.bench.workloads.counter import ReadOk
+from glomers.bench.workloads.registry import make
 
 #: What the scripted node answers to a request body: a reply body, or None for silence.
 Script = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -35,7 +36,7 @@ async def _perform(workload: str, f: str, value: Any, script: Script) -> Complet
     net.add("n0", node)
     client = Client(net, clock, "c0")
     try:
-        return await workload_for(workload, TIMEOUT).invoke(client, "n0", f, value)
+        return await make(workload, TIMEOUT).invoke(client, "n0", f, value)
     finally:
         client.close()
 

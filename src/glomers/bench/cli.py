@@ -28,10 +28,11 @@ from glomers.bench.net import Network
 from glomers.bench.pages import summary
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress
-from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.sim import NotSimulable, default_builder, load_builder, run_simulation
 from glomers.bench.store import RunStore
 from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser
 from glomers.bench.words import counted
+from glomers.bench.workloads import registry
 
 log = logging.getLogger("glomers.bench")
 
@@ -50,9 +51,9 @@ def test_parser() -> argparse.ArgumentParser:
 def node_argv(args: argparse.Namespace) -> list[str]:
     """The command that starts one node."""
     if args.bin is None:
-        module = "glomers.counter" if args.workload != "echo" else "glomers.examples.echo"
-        extra = ["--pn"] if args.workload == "pn-counter" else []
-        return [sys.executable, "-m", module, *extra, *args.args]
+        node = registry.entry(args.workload).node
+        assert node is not None, "check_test_args requires --bin then"
+        return [*node.argv(sys.executable), *args.args]
     path = args.bin
     if os.path.exists(path):
         path = os.path.abspath(path)
@@ -119,8 +120,8 @@ def parse_test_args(
 def run_sim(args: argparse.Namespace) -> int:
     """``glomers test --sim``: the same test, in process, on a virtual clock."""
     opts = params.build_options(vars(args))
-    spec = args.bin or DEFAULT_BUILDERS[opts.workload]
     try:
+        spec = args.bin or default_builder(opts.workload)
         if args.args:
             raise NotSimulable(
                 f"--sim takes no arguments for the node ({' '.join(args.args)}); "

@@ -43,6 +43,7 @@ from glomers.bench.faults import FAULTS, LATER, MAELSTROM
 from glomers.bench.history import Op
 from glomers.bench.store import read_history
 from glomers.bench.usage import Parser
+from glomers.bench.workloads.registry import entry
 
 EXIT_AGREE, EXIT_DISAGREE, EXIT_ARGS, EXIT_NO_BENCH = 0, 1, 254, 255
 
@@ -140,6 +141,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         raise Refused("needs Maelstrom: --maelstrom PATH or MAELSTROM=PATH (its jar or launcher)")
     if not Path(args.maelstrom).is_file():
         raise Refused(f"--maelstrom {args.maelstrom}: no such file")
+    if args.bin is None and entry(args.workload).node is None:
+        raise Refused(f"-w {args.workload}: the workload has no node of its own; give --bin")
     if args.bin is not None:
         if not Path(args.bin).is_file():
             raise Refused(f"--bin {args.bin}: no such file (Maelstrom needs a path)")
@@ -158,12 +161,11 @@ def write_wrapper(workdir: Path, args: argparse.Namespace) -> str:
     project's default node with this very interpreter."""
     if args.bin is not None:
         return str(args.bin)
-    module = "glomers.examples.echo" if args.workload == "echo" else "glomers.counter"
-    extra = " --pn" if args.workload == "pn-counter" else ""
+    node = entry(args.workload).node
+    assert node is not None, "checked with the flags"
     script = workdir / "node.sh"
     script.write_text(
-        f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m {module}{extra} "$@"\n',
-        encoding="utf-8",
+        f'#!/bin/sh\nexec {shlex.join(node.argv(sys.executable))} "$@"\n', encoding="utf-8"
     )
     script.chmod(0o755)
     return str(script)

@@ -52,7 +52,8 @@ from glomers.bench.net import Journal, Latency, Network
 from glomers.bench.process import NodeFault
 from glomers.bench.services import default_services
 from glomers.bench.usage import EXIT_ERROR, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
-from glomers.bench.workloads import Workload, reuses_clients, workload_for
+from glomers.bench.workloads import Workload, reuses_clients
+from glomers.bench.workloads.registry import make as make_workload
 
 log = logging.getLogger("glomers.bench")
 
@@ -176,7 +177,7 @@ class TestRun:
         self.observer = observer
         if observer is not None:
             observer.attach_clock(clock.now)
-        self.workload: Workload = workload_for(opts.workload, opts.client_timeout)
+        self.workload: Workload = make_workload(opts.workload, opts.client_timeout)
         self.rngs = {
             name: random.Random(f"{opts.seed}:{name}")
             for name in ("net", "services", "generator", "schedule", "nemesis")
@@ -524,7 +525,8 @@ class TestRun:
         results["strict"] = self.opts.strict
         if error is None:
             found = findings.beyond_maelstrom(
-                findings.FindingInput(self.opts.workload, history, self.facts)
+                findings.FindingInput(self.opts.workload, history, self.facts),
+                self.workload.findings(),
             )
             results["beyond_maelstrom"] = found
             valid = checker.compose(checks)

@@ -10,11 +10,14 @@ evidence, one line per operation or message that shows it), or None when it
 does not apply. ``results.json`` lists them under ``beyond_maelstrom``; they change the
 verdict only with ``--strict``.
 
-A new finding is one decorated function::
+A finding every workload gets is one decorated function here::
 
     @finding("src_mismatch")
     def src_mismatch(run: FindingInput) -> dict[str, Any] | None:
         ...
+
+A workload's own findings (the counters' read lag, say) live in its module
+and come from ``Workload.findings``; they run first.
 
 ``FindingInput.facts`` carries what the run observed beyond the history (the
 network, say); a finding that needs a fact reads it from there.
@@ -29,8 +32,6 @@ from typing import Any
 
 from glomers.bench import checker
 from glomers.bench.history import Op
-
-COUNTERS = ("g-counter", "pn-counter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +60,19 @@ def finding(name: str, workloads: Collection[str] | None = None) -> Callable[[Fi
     return register
 
 
-def beyond_maelstrom(run: FindingInput) -> dict[str, dict[str, Any]]:
-    """Every finding that applies to ``run``, by name. A finding that raises
+def beyond_maelstrom(
+    run: FindingInput, own: Mapping[str, Finding] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every finding that applies to ``run``, by name: the workload's ``own``
+    first, then those of ``REGISTRY`` for its workload. A finding that raises
     gives ``unknown``, like a checker."""
+    applicable = list((own or {}).items()) + [
+        (name, check)
+        for name, (workloads, check) in REGISTRY.items()
+        if workloads is None or run.workload in workloads
+    ]
     results: dict[str, dict[str, Any]] = {}
-    for name, (workloads, check) in REGISTRY.items():
-        if workloads is not None and run.workload not in workloads:
-            continue
+    for name, check in applicable:
         result = checker.guarded(partial(_apply, check, run))
         if result:
             result.setdefault("explanation", f"The {name} check could not be made.")
@@ -80,37 +87,6 @@ def _apply(check: Finding, run: FindingInput) -> dict[str, Any]:
 def validity(findings: Mapping[str, Mapping[str, Any]]) -> checker.Validity:
     """The findings' verdict together (what ``--strict`` adds to Maelstrom's)."""
     return checker.merge_valid(result["valid"] for result in findings.values())
-
-
-@finding("definite_errors", COUNTERS)
-def definite_errors(run: FindingInput) -> dict[str, Any]:
-    return checker.definite_errors(run.history)
-
-
-@finding("read_lag", COUNTERS)
-def read_lag(run: FindingInput) -> dict[str, Any]:
-    result = checker.read_lag(run.history)
-    bad = len(result["too_high"]) + len(result["too_low"])
-    if bad:
-        explanation = (
-            f"{bad} read{'s' if bad > 1 else ''} returned a value no counter could have had: "
-            "above the sum of every positive add invoked before it, or below the sum of every "
-            "negative one (Maelstrom checks only the final reads)."
-        )
-    else:
-        explanation = (
-            "Every read, final or not, lies within the values the adds invoked before it allow; "
-            "the figures say how far behind the acknowledged adds reads were."
-        )
-    evidence = [
-        f"{r['node']} (process {r['process']}): read {r['value']} at {r['time'] / 1e9:.3f} s, "
-        f"{side} any value the adds invoked before it allow ({r['bound']})"
-        for side, key in (("above", "too_high"), ("below", "too_low"))
-        for r in result[key]
-    ]
-    return {"valid": result["valid"], "explanation": explanation, "evidence": evidence} | {
-        k: v for k, v in result.items() if k != "valid"
-    }
 
 
 @finding("wrong_src")

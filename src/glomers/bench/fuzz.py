@@ -24,7 +24,8 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from glomers.bench import params
-from glomers.bench.sim import DEFAULT_BUILDERS, NotSimulable, load_builder, run_simulation
+from glomers.bench.pages.explain import failure
+from glomers.bench.sim import NotSimulable, default_builder, load_builder, run_simulation
 from glomers.bench.usage import Parser
 from glomers.bench.words import counted
 
@@ -107,21 +108,7 @@ def run_one(args: argparse.Namespace, spec: str, seed: int) -> tuple[int, Any, s
         results = run_simulation(opts, load_builder(spec)).results
     except Exception as exc:  # a failing seed to report, not a reason to stop the others
         return seed, "crashed", f"{type(exc).__name__}: {exc}"
-    why = ""
-    if results["valid"] is not True:
-        if results.get("error"):
-            why = str(results["error"]).splitlines()[0]
-        else:
-            bad = [k for k, v in results.items() if isinstance(v, dict) and v.get("valid") is False]
-            details = (results.get("workload") or {}).get("error_details") or []
-            # Under --strict a finding beyond Maelstrom can be the only reason.
-            found = results.get("beyond_maelstrom") or {}
-            beyond = [k for k, v in found.items() if results.get("strict") and not v.get("valid")]
-            why = "; ".join(
-                [f"{k} invalid" for k in bad]
-                + [str(d.get("reason")) for d in details[:2]]
-                + [f"{k} invalid (beyond Maelstrom): {found[k].get('explanation')}" for k in beyond]
-            )
+    why = "" if results["valid"] is True else failure(results)
     return seed, results["valid"], why
 
 
@@ -142,8 +129,8 @@ def fuzz(argv: list[str]) -> int:
         print(f"glomers fuzz: {exc}", file=sys.stderr)
         return 254
     args.sim = True
-    spec = args.bin or DEFAULT_BUILDERS[args.workload]
     try:
+        spec = args.bin or default_builder(args.workload)
         load_builder(spec)
     except NotSimulable as exc:
         print(f"glomers fuzz: {exc}", file=sys.stderr)

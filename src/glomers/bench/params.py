@@ -26,7 +26,7 @@ from typing import Any, Literal
 from glomers.bench.core import TestOptions
 from glomers.bench.faults import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency
-from glomers.bench.workloads import WORKLOADS
+from glomers.bench.workloads import registry
 
 
 def _option_of(option: str, chosen: Iterable[str] | None) -> bool:
@@ -155,11 +155,13 @@ class Param:
     name: str
     #: Its flags, the one commands are written with first; none for the positional one.
     flags: tuple[str, ...]
-    help: str
+    #: Help and choices may be functions, asked when a parser is built: the
+    #: workloads registered by then, say.
+    help: str | Callable[[], str]
     default: Any = None
     #: Turns the flag's text into the value, refusing bad ones (``ArgumentTypeError``).
     parse: Callable[[str], Any] | None = None
-    choices: Sequence[str] | None = None
+    choices: Sequence[str] | Callable[[], Sequence[str]] | None = None
     metavar: str | None = None
     #: A flag without a value (``store_true``).
     switch: bool = False
@@ -200,10 +202,11 @@ _SECONDS = _unit("s")
 #: Every parameter of ``glomers test``. ``ordered`` gives the order of --help and
 #: of replay commands; ``glomers compare`` gives Maelstrom its flags in this one.
 PARAMS: tuple[Param, ...] = (
-    Param("workload", ("-w", "--workload"), "what to test", default="g-counter",
-          choices=WORKLOADS, label="workload"),
-    Param("bin", ("--bin",), "the node program (any language); without it, g-counter and "
-          "pn-counter run the project's counter and echo its echo example", metavar="PATH",
+    Param("workload", ("-w", "--workload"), lambda: "what to test: " + "; ".join(
+          f"{name} ({entry.description})" for name, entry in registry.entries().items()),
+          default="g-counter", choices=registry.names, label="workload"),
+    Param("bin", ("--bin",), "the node program (any language); without it, the project's "
+          "own node for the workload", metavar="PATH",
           scope="program", label="node program",
           show=_or("the project's own node for the workload")),
     Param("args", (), "arguments passed to the node program", scope="program",
@@ -319,14 +322,16 @@ def add_arguments(
     ``defaults``, a flag not given is absent from the parsed namespace."""
     for p in ordered(params):
         kwargs: dict[str, Any] = {
-            "help": argparse.SUPPRESS if p.name in hidden else (helps or {}).get(p.name, p.help)
+            "help": argparse.SUPPRESS
+            if p.name in hidden
+            else (helps or {}).get(p.name) or (p.help() if callable(p.help) else p.help)
         }
         if p.switch:
             kwargs["action"] = "store_true"
         if p.parse is not None:
             kwargs["type"] = p.parse
         if p.choices is not None:
-            kwargs["choices"] = p.choices
+            kwargs["choices"] = p.choices() if callable(p.choices) else p.choices
         if p.metavar is not None:
             kwargs["metavar"] = p.metavar
         default = None if p.name in hidden else copy.copy(p.default)
@@ -343,6 +348,8 @@ def check_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     problem = Latency(args.latency, args.latency_dist).problem()
     if problem:
         parser.error(problem)
+    if getattr(args, "bin", None) is None and registry.entry(args.workload).node is None:
+        parser.error(f"-w {args.workload}: the workload has no node of its own; give --bin")
 
 
 # -- options -----------------------------------------------------------------------------

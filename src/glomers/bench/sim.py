@@ -28,14 +28,8 @@ from glomers.bench.faults import FAULTS
 from glomers.bench.inproc import InProcessHost, PausableLoop
 from glomers.bench.net import Journal, Network
 from glomers.bench.process import NodeFault
+from glomers.bench.workloads.registry import entry
 from glomers.node import Node, RunWhileLoading, loading_builder
-
-#: What ``--sim`` runs without ``--bin``, per workload.
-DEFAULT_BUILDERS = {
-    "g-counter": "glomers.counter:build",
-    "pn-counter": "glomers.counter:build_pn",
-    "echo": "glomers.examples.echo:build",
-}
 
 
 class _ExecutorFutures(weakref.WeakSet[Any]):
@@ -59,6 +53,14 @@ class SimLoop(PausableLoop, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoo
 
 class NotSimulable(Exception):
     """``--bin`` names something that cannot run in simulation mode."""
+
+
+def default_builder(workload: str) -> str:
+    """What ``--sim`` runs without ``--bin``: the workload's default node."""
+    node = entry(workload).node
+    if node is None:
+        raise NotSimulable(f"the {workload} workload has no node of its own: give --bin")
+    return node.builder
 
 
 def load_builder(spec: str) -> Callable[[], Node]:

@@ -4,7 +4,8 @@ A run folder holds ``results.json`` (the checkers' verdicts), ``history.jsonl``
 (one operation per line), ``net-journal.jsonl`` (every message sent and
 received), and ``node-logs/<node>.log`` (what each node wrote on stderr); then
 the pages people look at: the plots (``latency-raw.png``,
-``latency-quantiles.png``, ``rate.png``, and ``read-lag.png`` for counters),
+``latency-quantiles.png``, ``rate.png``, and the workload's own, such as the
+counters' ``read-lag.png``),
 ``timeline.html`` and ``report.html``, which brings them together.
 ``store/latest`` and ``store/<workload>/latest`` point at the newest run.
 """

@@ -11,10 +11,8 @@ the x axis:
   of those latencies over time buckets (log scale);
 - ``rate.png``: completions per second per ``f`` and completion type, over
   time buckets;
-- ``read-lag.png``, for g-counter and pn-counter runs only: how far behind the
-  acknowledged adds each ok read was, in counter units (top panel) and in
-  seconds (bottom panel), as ``checker.read_lag`` measures it; final reads are
-  drawn as larger dark crosses.
+- the workload's own plots (``Workload.plots``), such as the counters'
+  ``read-lag.png``, drawn with ``time_scatter``.
 
 Every plot shades the periods during which the nemesis held a fault, one
 translucent lane per kind of fault across the top of the plot area (as Jepsen
@@ -70,12 +68,15 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from glomers.bench import faults
-from glomers.bench.checker import OpOutcome, quantile, read_lag_points
+from glomers.bench.checker import OpOutcome, quantile
 from glomers.bench.history import Op, fault_periods, is_client, pairs
+from glomers.bench.workloads import DrawPlot
+from glomers.bench.workloads.registry import for_pages
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -95,8 +96,6 @@ TYPE_COLORS: dict[OpOutcome, str] = {"ok": "#81BFFC", "info": "#FFA400", "fail":
 QUANTILE_COLORS: dict[float, str] = {1.0: "red", 0.99: "orange", 0.95: "purple", 0.5: "blue"}
 #: Jepsen's opacity for nemesis regions.
 FAULT_ALPHA = 0.6
-#: The counter workloads, which get ``read-lag.png``.
-COUNTER_WORKLOADS = frozenset({"g-counter", "pn-counter"})
 
 #: Bucket width: at most this many buckets per run...
 MAX_BUCKETS = 40
@@ -274,19 +273,19 @@ def write_plots(run_dir: Path, history: Sequence[Op], workload: str) -> list[Pat
     """Write the plots of a finished run into ``run_dir``; return their paths.
 
     Always ``latency-raw.png``, ``latency-quantiles.png`` and ``rate.png``;
-    ``read-lag.png`` too when ``workload`` is a counter (g-counter, pn-counter).
+    then the plots of the workload's own (``Workload.plots``), if it is registered.
     """
+
     run_dir.mkdir(parents=True, exist_ok=True)
     duration = run_duration(history)
     width = bucket_width(duration)
     spans = fault_spans(history)
-    drawings = [
+    drawings: list[tuple[str, DrawPlot]] = [
         ("latency-raw.png", _draw_latency_raw),
         ("latency-quantiles.png", _draw_latency_quantiles),
         ("rate.png", _draw_rate),
     ]
-    if workload in COUNTER_WORKLOADS:
-        drawings.append(("read-lag.png", _draw_read_lag))
+    drawings += [(plot.name, plot.draw) for plot in for_pages(workload).plots()]
     written: list[Path] = []
     for name, draw in drawings:
         path = run_dir / name
@@ -608,47 +607,55 @@ def _draw_rate(
     return _finish(fig, [ax], spans, handles)
 
 
-def _draw_read_lag(
-    history: Sequence[Op],
-    workload: str,
+@dataclass(frozen=True, slots=True)
+class Scatter:
+    """One series of ``time_scatter``: its points' times (s) and, per panel, values."""
+
+    label: str
+    times: Sequence[float]
+    values: Sequence[Sequence[float]]
+    marker: str = "o"
+    size: float = 2.5
+    color: str = TYPE_COLORS["ok"]
+    zorder: int = 2
+
+
+def time_scatter(
+    title: str,
+    ylabels: Sequence[str],
     duration: float,
-    width: float,
     spans: Spans,
+    series: Sequence[Scatter],
+    empty: str,
 ) -> Figure:
-    fig, (units, seconds) = _figure(rows=2)
-    units.set_title(f"{workload} read lag behind acknowledged adds", fontsize="medium")
-    _time_axis(units, duration, label=False)
-    _time_axis(seconds, duration)
-    units.set_ylabel("Lag (units)")
-    seconds.set_ylabel("Lag (s)")
-    reads = read_lag_points(history)
+    """Points over time in one panel per y label, stacked, sharing the time axis,
+    with a line at 0 and the faults shaded as on every plot; ``empty`` is written
+    in the first panel when no series has a point. For a workload's own plots."""
+    fig, axes = _figure(rows=len(ylabels))
+    axes[0].set_title(title, fontsize="medium")
+    for i, (ax, ylabel) in enumerate(zip(axes, ylabels, strict=True)):
+        _time_axis(ax, duration, label=i == len(axes) - 1)
+        ax.set_ylabel(ylabel)
     handles: list[Artist] = []
-    for final, marker, size, color in (
-        (False, "o", 2.5, TYPE_COLORS["ok"]),
-        (True, "X", 6.0, "#202020"),
-    ):
-        chosen = [r for r in reads if bool(r["final"]) is final]
-        if not chosen:
+    for one in series:
+        if not one.times:
             continue
-        xs = [r["time"] / _NANOS_PER_SECOND for r in chosen]
-        label = "final read" if final else "read ok"
-        for ax, field in ((units, "lag"), (seconds, "lag_seconds")):
+        for ax, values in zip(axes, one.values, strict=True):
             (line,) = ax.plot(
-                xs,
-                [r[field] for r in chosen],
+                list(one.times),
+                list(values),
                 linestyle="none",
                 markeredgewidth=0,
-                marker=marker,
-                markersize=size,
-                color=color,
-                label=label,
-                zorder=3 if final else 2,
+                marker=one.marker,
+                markersize=one.size,
+                color=one.color,
+                label=one.label,
+                zorder=one.zorder,
             )
         handles.append(line)
-    for ax in (units, seconds):
-        # Reads above the line missed acknowledged adds; below, they saw adds in flight.
+    for ax in axes:
         ax.axhline(0, color="grey", linewidth=0.7, zorder=1)
-    if not reads:
-        _no_data(units, "no ok reads with a counter value")
-        _no_data(seconds, "")
-    return _finish(fig, [units, seconds], spans, handles)
+    if not handles:
+        for ax, note in zip(axes, [empty, *[""] * (len(axes) - 1)], strict=True):
+            _no_data(ax, note)
+    return _finish(fig, axes, spans, handles)

@@ -4,10 +4,13 @@
 verdict first, then why the run is invalid or why it stopped early, the
 findings beyond Maelstrom (and whether ``--strict`` made them count), its
 parameters and the command that replays it, the figures (operations, latency,
-availability, messages, final reads, exceptions, read lag, faults), the plots and the
-timeline present in the folder, links to its files, and the end of each node's
-log. The page is a single file with inline CSS and no script; everything it
-shows or links is in the run folder, so it works opened from the file system.
+availability, messages, the workload checker's, exceptions, the workload's own
+such as the counters' read lag, faults), the plots and the timeline present in
+the folder, links to its files, and the end of each node's log. Why a checker
+failed is worded by ``explain``; what only one workload shows comes from its
+``Workload`` hooks. The page is a single file with inline CSS and no script;
+everything it shows or links is in the run folder, so it works opened from the
+file system.
 """
 
 from __future__ import annotations
@@ -21,22 +24,23 @@ from urllib.parse import quote
 from glomers.bench import faults, params
 from glomers.bench.checker import ok_latencies, value_summary
 from glomers.bench.history import Op, fault_periods
-from glomers.bench.pages.html import cell_text, escape, json_text, num, size, table
+from glomers.bench.pages.explain import pct, reasons, workload_of
+from glomers.bench.pages.html import cell_text, escape, json_text, size, table
 from glomers.bench.pages.summary import (
     VERDICTS,
     findings_of,
     node_error_lines,
-    pct,
     per_op,
     strict_note,
 )
+from glomers.bench.workloads import Workload
 
-#: The plots a run folder may hold, in the order shown, with their alt texts.
+#: The plots every run folder may hold, in the order shown, with their alt texts
+#: (a workload's own plots, ``Workload.plots``, come after them).
 PLOTS = (
     ("latency-raw.png", "Latency of every completed operation against the time it was invoked"),
     ("latency-quantiles.png", "Latency quantiles per operation over time"),
     ("rate.png", "Completed operations per second over time"),
-    ("read-lag.png", "How far behind the acknowledged adds each ok read was, over time"),
 )
 
 #: How much of the end of each node log the page embeds.
@@ -104,12 +108,13 @@ def render_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[O
     valid = results.get("valid", "unknown")
     workload = str(flags.get("workload") or "run")
     title = f"{workload} {run_dir.name}: {verdict_sentence(valid).split(':')[0]}"
+    own = workload_of(results)
     sections = [
-        _why_html(results),
+        _why_html(results, own),
         _beyond_html(results),
         _run_html(results),
-        _figures_html(results, history),
-        _plots_html(run_dir),
+        _figures_html(results, history, own),
+        _plots_html(run_dir, own),
         _files_html(run_dir),
         _logs_html(run_dir, bool(flags.get("sim"))),
     ]
@@ -166,7 +171,7 @@ def _validity_html(valid: Any) -> str:
     return f'<span class="unsure">{escape(cell_text(valid))}</span>'
 
 
-def _why_html(results: Mapping[str, Any]) -> str:
+def _why_html(results: Mapping[str, Any], workload: Workload) -> str:
     """Why the run is invalid or unknown: the checkers that said so, and any early stop."""
     out: list[str] = []
     node_errors = node_error_lines(results)
@@ -196,12 +201,12 @@ def _why_html(results: Mapping[str, Any]) -> str:
         out.append('<section id="why">\n<h2>Why</h2>\n')
         for name, result in failing:
             out.append(f"<h3>{escape(name)}: {_validity_html(result['valid'])}</h3>\n")
-            reasons = _reasons(name, result)
-            shown = reasons[:_MAX_REASONS]
+            told = reasons(name, result, workload)
+            shown = told[:_MAX_REASONS]
             out.append('<ul class="reasons">\n')
-            out += [f"<li>{escape(r)}</li>\n" for r in shown]
-            if len(reasons) > len(shown):
-                more = len(reasons) - len(shown)
+            out += [f"<li>{escape(str(r))}</li>\n" for r in shown]
+            if len(told) > len(shown):
+                more = len(told) - len(shown)
                 out.append(f"<li>… and {more} more (see results.json)</li>\n")
             out.append("</ul>\n")
         out.append("</section>\n")
@@ -243,56 +248,6 @@ def _beyond_html(results: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _where(item: Mapping[str, Any]) -> str:
-    node, process = item.get("node"), item.get("process")
-    parts = [] if node is None else [str(node)]
-    if process is not None:
-        parts.append(f"process {process}")
-    if not parts:
-        return ""
-    return f"{parts[0]} ({parts[1]}): " if len(parts) == 2 else f"{parts[0]}: "
-
-
-def _reasons(name: str, result: Mapping[str, Any]) -> list[str]:
-    """Each reason a checker result gives, as a sentence."""
-    reasons: list[str] = []
-    for item in result.get("error_details") or result.get("errors") or []:
-        if not isinstance(item, Mapping):
-            reasons.append(json_text(item, 500))
-            continue
-        reason = str(item.get("reason") or json_text(item, 500))
-        if "received" in item and "expected" in item and "error_details" not in result:
-            expected, got = json_text(item["expected"], 200), json_text(item["received"], 200)
-            reason += f": expected {expected}, got {got}"
-        reasons.append(_where(item) + reason)
-    for key, side in (("too_high", "above"), ("too_low", "below")):
-        for item in result.get(key) or []:
-            if isinstance(item, Mapping):
-                at = item.get("time")
-                when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
-                reasons.append(
-                    f"{_where(item)}read {json_text(item.get('value'), 200)}{when}, {side} any "
-                    f"value the counter could have had ({json_text(item.get('bound'), 200)})"
-                )
-            else:
-                reasons.append(json_text(item, 500))
-    by_f = result.get("by_f")
-    if isinstance(by_f, Mapping):
-        reasons += [
-            f"no {f} operation succeeded ({s.get('count', 0)} attempted)"
-            for f, s in by_f.items()
-            if isinstance(s, Mapping) and s.get("valid") is False
-        ]
-    if "ok_fraction" in result and "target" in result:
-        reasons.append(
-            f"{pct(result['ok_fraction'])} of operations were ok, below the --availability "
-            f"target {json_text(result['target'])}"
-        )
-    if not reasons:
-        reasons.append(json_text({k: v for k, v in result.items() if k != "valid"}, 1_000))
-    return reasons
-
-
 def _run_html(results: Mapping[str, Any]) -> str:
     flags: Mapping[str, Any] = results.get("flags") or {}
     declared = [p for p in params.ordered() if p.name in flags]
@@ -317,7 +272,7 @@ def _run_html(results: Mapping[str, Any]) -> str:
     return "".join(out)
 
 
-def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
+def _figures_html(results: Mapping[str, Any], history: Sequence[Op], workload: Workload) -> str:
     out = ['<section id="figures">\n<h2>Figures</h2>\n']
     checkers = [
         (name, result["valid"])
@@ -339,9 +294,9 @@ def _figures_html(results: Mapping[str, Any], history: Sequence[Op]) -> str:
     out.append(_latency_html(history))
     out.append(_availability_html(results.get("availability") or {}))
     out.append(_net_html(results.get("net") or {}))
-    out.append(_workload_html(results.get("workload") or {}))
+    out.append(_workload_html(results.get("workload") or {}, workload))
     out.append(_exceptions_html(results.get("exceptions") or {}))
-    out.append(_read_lag_html(findings_of(results).get("read_lag") or {}))
+    out.append(workload.report_html(results))
     out.append(_faults_html(history))
     out.append("</section>\n")
     return "".join(out)
@@ -419,31 +374,12 @@ def _net_html(net: Mapping[str, Any]) -> str:
     )
 
 
-def _ranges(acceptable: Any) -> str:
-    """Acceptable counter values as text: ``[[3, 3], [5, 7]]`` gives ``3, 5 to 7``."""
-    if not isinstance(acceptable, list):
-        return json_text(acceptable)
-    parts = []
-    for r in acceptable:
-        if isinstance(r, list) and len(r) == 2:
-            parts.append(str(r[0]) if r[0] == r[1] else f"{r[0]} to {r[1]}")
-        else:
-            parts.append(json_text(r))
-    return ", ".join(parts) if parts else "none"
-
-
-def _workload_html(workload: Mapping[str, Any]) -> str:
+def _workload_html(workload: Mapping[str, Any], own: Workload) -> str:
+    """The ``workload`` checker's figures: the workload's own rows, then its scalars."""
     if not workload:
         return ""
-    rows: list[tuple[str, Any]] = []
-    if "final_reads" in workload:
-        reads = workload["final_reads"]
-        if isinstance(reads, list) and reads and all(r == reads[0] for r in reads):
-            rows.append(("final reads", f"{cell_text(reads[0])} on all {len(reads)}"))
-        else:
-            rows.append(("final reads", reads))
-        rows.append(("acceptable values", _ranges(workload.get("acceptable"))))
-    skip = {"valid", "final_reads", "acceptable", "errors", "error_details", "warnings"}
+    rows = own.report_rows(workload)
+    skip = {"valid", "errors", "error_details", "warnings"}
     rows += [
         (key.replace("_", " "), value)
         for key, value in workload.items()
@@ -480,37 +416,6 @@ def _exceptions_html(exceptions: Mapping[str, Any]) -> str:
     )
 
 
-def _read_lag_html(read_lag: Mapping[str, Any]) -> str:
-    lag = read_lag.get("lag") or {}
-    secs = read_lag.get("lag_seconds") or {}
-    if not lag.get("count"):
-        return ""
-    keys = ("min", "median", "p90", "p99", "max")
-    rows = [["counter units", *(num(lag.get(k)) for k in keys)]]
-    rows.append(["seconds", *(num(secs.get(k)) for k in keys)])
-    out = "<h3>Read lag</h3>\n"
-    out += (
-        f"<p>How far below the acknowledged total each of the {lag['count']} ok reads was "
-        f"({read_lag.get('lagging_reads', 0)} below it), and for how long that total had "
-        "been above what they read. Decrements a read may have seen before they were "
-        "acknowledged are not counted as lag. A good counter keeps the median at 0 and the "
-        "seconds near its own staleness bound; seconds as long as the run mean a read "
-        "missed adds acknowledged long before.</p>\n"
-    )
-    out += table(["", *keys], rows, range(1, 6))
-    worst = read_lag.get("worst")
-    if isinstance(worst, Mapping):
-        at = worst.get("time")
-        when = f" at {at / _NS_PER_S:.3f} s" if isinstance(at, int | float) else ""
-        final = " (a final read)" if worst.get("final") else ""
-        out += (
-            f"<p>Worst: {escape(_where(worst))}read {escape(cell_text(worst.get('value')))}{when}"
-            f"{final}, {escape(cell_text(worst.get('lag')))} below the acknowledged "
-            f"{escape(cell_text(worst.get('known')))}.</p>\n"
-        )
-    return out
-
-
 def _faults_html(history: Sequence[Op]) -> str:
     periods = fault_periods(history)
     if not periods:
@@ -534,9 +439,10 @@ def _faults_html(history: Sequence[Op]) -> str:
     return "".join(out)
 
 
-def _plots_html(run_dir: Path) -> str:
+def _plots_html(run_dir: Path, workload: Workload) -> str:
     out = ['<section id="plots">\n<h2>Plots</h2>\n']
-    found = [(name, alt) for name, alt in PLOTS if (run_dir / name).is_file()]
+    every = [*PLOTS, *((plot.name, plot.alt) for plot in workload.plots())]
+    found = [(name, alt) for name, alt in every if (run_dir / name).is_file()]
     for name, alt in found:
         out.append(
             f'<figure><img src="{escape(quote(name))}" alt="{escape(alt)}">'

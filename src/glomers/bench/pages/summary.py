@@ -3,6 +3,9 @@
 ``summary`` gives the few lines printed after a run; ``verdict_line`` its last
 line. The findings beyond Maelstrom, the nodes that broke the protocol and why
 operations ended ``info`` are told here too; ``report.html`` reuses these words.
+Why a checker failed is worded by ``explain``; the workload adds its own lines
+(``Workload.summary_lines``, a counter's final reads and read lag) and any
+caveat on a valid verdict (``Workload.caveat``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from glomers.bench.pages.explain import pct, why, workload_of
+
 VERDICTS = {
     True: "Valid: every checker passed.",
     False: "INVALID: the history breaks what the workload promises (see above).",
@@ -18,12 +23,9 @@ VERDICTS = {
 }
 
 
-def pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
-
-
 def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
     """A few lines that say how the run went and why it is (in)valid."""
+    workload = workload_of(results)
     lines = node_error_lines(results)
     stats = results.get("stats") or {}
     if stats:
@@ -51,23 +53,11 @@ def summary(results: dict[str, Any], run_dir: str | None = None) -> str:
             f"messages: {every.get('msg_count', 0)} in all, {servers.get('msg_count', 0)} "
             f"between servers ({per_op(servers)} per op; {per_op(every)} per op in all)"
         )
-    workload = results.get("workload") or {}
-    if "final_reads" in workload:
-        lines.append(f"final reads: {workload['final_reads']}")
-        lines.append(f"acceptable: {workload.get('acceptable')}")
+    lines += workload.summary_lines(results)
     found = findings_of(results)
-    lag = (found.get("read_lag") or {}).get("lag") or {}
-    secs = (found.get("read_lag") or {}).get("lag_seconds") or {}
-    if lag.get("count"):
-        lines.append(
-            f"read lag: median {lag['median']}, p99 {lag['p99']}, max {lag['max']} below the "
-            f"acknowledged total over {lag['count']} ok reads; in seconds: median "
-            f"{secs.get('median', 0):.3f}, p99 {secs.get('p99', 0):.3f}, "
-            f"max {secs.get('max', 0):.3f}"
-        )
     for name, result in results.items():
         if isinstance(result, dict) and result.get("valid") is False:
-            lines.append(f"{name} is invalid: {_why(name, result)}")
+            lines.append(f"{name} is invalid: {why(name, result, workload)}")
     if found or (results.get("strict") and not results.get("error")):
         lines += _findings_lines(results, found)
     if results.get("error"):
@@ -87,8 +77,8 @@ def verdict_line(results: Mapping[str, Any]) -> str:
     """The last line of the summary: the verdict, naming what decided it."""
     valid = results.get("valid", "unknown")
     if valid is True:
-        unchecked = _unchecked_reads(results)
-        return VERDICTS[True] + (f" But {unchecked}." if unchecked else "")
+        caveat = workload_of(results).caveat(results)
+        return VERDICTS[True] + (f" But {caveat}." if caveat else "")
     if valid is False:
         failed = [
             name
@@ -104,17 +94,6 @@ def verdict_line(results: Mapping[str, Any]) -> str:
         if failed:
             return f"INVALID: {', '.join(failed)} failed (see above)."
     return VERDICTS.get(valid, VERDICTS["unknown"])
-
-
-def _unchecked_reads(results: Mapping[str, Any]) -> str | None:
-    """Why a valid counter run proves less than it seems: no final read was checked."""
-    workload = results.get("workload") or {}
-    if "final_reads" not in workload or workload.get("final_reads"):
-        return None
-    attempted = ((results.get("stats") or {}).get("by_f") or {}).get("read", {}).get("count")
-    return "no final read succeeded, so no read was checked" + (
-        "" if attempted is None else f" ({attempted} reads in all)"
-    )
 
 
 #: Kinds of failure shown per run on the console (all are in results.json).
@@ -205,27 +184,3 @@ def _clip_line(line: str, limit: int = 200) -> str:
 def per_op(counts: dict[str, Any]) -> str:
     value = counts.get("msgs_per_op")
     return "-" if value is None else f"{value:.2f}"
-
-
-def _why(name: str, result: dict[str, Any]) -> str:
-    details = result.get("error_details")
-    if details:
-        shown = "; ".join(
-            str(d.get("reason", d)) if isinstance(d, dict) else str(d) for d in details[:5]
-        )
-        more = f" (and {len(details) - 5} more)" if len(details) > 5 else ""
-        return shown + more
-    if result.get("errors"):
-        return f"errors {result['errors'][:5]}"
-    if result.get("too_high"):
-        return f"reads above every possible value: {result['too_high'][:5]}"
-    by_f = result.get("by_f")
-    if isinstance(by_f, Mapping):
-        failing = [
-            f"no {f} operation succeeded ({s.get('count', 0)} attempted)"
-            for f, s in by_f.items()
-            if isinstance(s, Mapping) and s.get("valid") is False
-        ]
-        if failing:
-            return "; ".join(failing)
-    return ", ".join(f"{k}={v}" for k, v in result.items() if k != "valid")[:500]

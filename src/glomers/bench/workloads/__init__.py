@@ -13,19 +13,33 @@ Each workload module declares, next to its requests:
   error replies into ``fail`` or ``info``, and which ``f`` are idempotent.
 
 ``call`` does the rest, the same way for every workload.
+
+``Workload`` is the protocol every workload implements: the run's side
+(operations, checkers, findings beyond Maelstrom) and the pages' side (what
+it adds to the summary, the report and the plots). ``registry`` lists the
+workloads by name.
 """
 
 from __future__ import annotations
 
+import abc
 import json
 import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
 
 import msgspec
 
 from glomers.bench.client import Client, ClientError, ClientTimeout
+from glomers.bench.findings import Finding
 from glomers.bench.history import Op, OpType
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from glomers.bench.pages.explain import Reason
+    from glomers.bench.pages.plots import Spans
 
 #: The largest and smallest integers a reply may carry where Maelstrom reads a long.
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
@@ -78,38 +92,94 @@ class Completion:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Workload(Protocol):
-    """What the test runner needs from a workload.
+class Workload(abc.ABC):
+    """A workload: what the run, the checkers and the pages need from it.
+
+    The run (``core``) calls ``generate``, ``final``, ``invoke``, ``check`` and
+    ``findings``; the pages (``pages/``) call the hooks after them, which say
+    what the workload adds to the console summary, ``report.html`` and the
+    plots. Every hook has a default that adds nothing, so a workload defines
+    only what it has; the pages never test a workload's name.
 
     A workload whose clients are reusable (Maelstrom's unique-ids, lin-kv,
     txn-*) says so with a class attribute ``reusable_clients = True``: a thread
     then keeps its client when its process changes after an ``info``. Without it
-    (see ``reuses_clients``) the client is replaced, as Maelstrom replaces echo's,
-    broadcast's or the counters'.
+    the client is replaced, as Maelstrom replaces echo's, broadcast's or the
+    counters'.
     """
 
     name: str
+    reusable_clients: ClassVar[bool] = False
 
+    # -- the run ---------------------------------------------------------
+
+    @abc.abstractmethod
     def generate(self, rng: random.Random) -> tuple[str, Any]:
         """The next operation of the main phase: ``(f, value)``."""
-        ...
 
     def final(self) -> tuple[str, Any] | None:
-        """The operation each worker performs after recovery, if any."""
-        ...
+        """The operation each worker performs after recovery, if any (default: none)."""
+        return None
 
+    @abc.abstractmethod
     async def invoke(self, client: Client, node: str, f: str, value: Any) -> Completion:
         """Perform one operation through ``client`` against ``node``."""
-        ...
 
+    @abc.abstractmethod
     def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
         """The workload's Maelstrom checkers, by name (``workload`` first)."""
-        ...
+
+    def findings(self) -> Mapping[str, Finding]:
+        """The workload's own findings beyond Maelstrom, by name (default: none).
+
+        They run before the findings every workload gets (``findings.REGISTRY``)."""
+        return {}
+
+    # -- the pages -------------------------------------------------------
+
+    def summary_lines(self, results: Mapping[str, Any]) -> list[str]:
+        """Lines the console summary adds after the generic figures (default: none)."""
+        return []
+
+    def caveat(self, results: Mapping[str, Any]) -> str | None:
+        """Why a valid run proves less than it seems, if it does (default: None)."""
+        return None
+
+    def reasons(self, name: str, result: Mapping[str, Any]) -> list[Reason]:
+        """What the checker result ``name`` says beyond the generic reasons that
+        ``pages.explain`` finds in every result (default: nothing)."""
+        return []
+
+    def report_rows(self, result: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """Rows the report's Workload table shows first, from the ``workload``
+        checker's result (default: none; the table always shows its scalars)."""
+        return []
+
+    def report_html(self, results: Mapping[str, Any]) -> str:
+        """HTML figures of the workload's own, after the generic ones (default: none)."""
+        return ""
+
+    def plots(self) -> Sequence[Plot]:
+        """Plots of the workload's own, drawn after the generic ones (default: none)."""
+        return ()
+
+
+#: Draws one plot: ``(history, workload name, duration s, bucket width s, fault spans)``.
+DrawPlot: TypeAlias = "Callable[[Sequence[Op], str, float, float, Spans], Figure]"
+
+
+@dataclass(frozen=True, slots=True)
+class Plot:
+    """A plot a workload adds to its run folder: file name, alt text, and how to draw it."""
+
+    name: str
+    alt: str
+    draw: DrawPlot
 
 
 def reuses_clients(workload: Workload) -> bool:
     """Whether ``workload`` declares its clients reusable (default: no)."""
-    return bool(getattr(workload, "reusable_clients", False))
+    return workload.reusable_clients
 
 
 def validate(body: dict[str, Any], schema: type[R]) -> R | str:
@@ -161,18 +231,3 @@ async def call(
         why = f"indeterminate: malformed-rpc-response: {node}'s reply to {f} {shown}: {reply}"
         return Completion("info", error=why, extra={"exception": "malformed-rpc-response"})
     return reply
-
-
-WORKLOADS = ("echo", "g-counter", "pn-counter")
-
-
-def workload_for(name: str, client_timeout: float) -> Workload:
-    """The workload called ``name`` (one of ``WORKLOADS``)."""
-    from glomers.bench.workloads.counter import CounterWorkload
-    from glomers.bench.workloads.echo import EchoWorkload
-
-    if name == "echo":
-        return EchoWorkload(client_timeout)
-    if name in ("g-counter", "pn-counter"):
-        return CounterWorkload(name, client_timeout)
-    raise ValueError(f"unknown workload {name!r}; choose one of {', '.join(WORKLOADS)}")
