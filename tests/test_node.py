@@ -41,7 +41,7 @@ async def test_init_sets_ids_and_answers() -> None:
 async def test_malformed_init_gets_error_12() -> None:
     node = Node()
     net = MemoryTransport(node)
-    node.attach(net._receive)
+    node._attach(net._receive)
     reply = await net.request({"type": "init", "node_id": 3, "node_ids": []}, src="c0")
     assert error_of(reply)[0] == 12
     reply = await net.request({"type": "init", "node_id": "n0", "node_ids": "n0"}, src="c0")
@@ -410,7 +410,7 @@ async def test_messages_without_msg_id_get_no_reply() -> None:
 async def test_messages_before_init_wait_for_it() -> None:
     node = build_echo()
     net = MemoryTransport(node)
-    node.attach(net._receive)
+    node._attach(net._receive)
     net.deliver({"type": "echo", "echo": "early", "msg_id": 77}, src="n1")
     await asyncio.sleep(0)
     assert net.sent == []
@@ -443,7 +443,7 @@ async def test_init_hooks_run_before_init_ok_and_background_work_after() -> None
         return {"type": "read_ok"}
 
     net = MemoryTransport(node)
-    node.attach(net._receive)
+    node._attach(net._receive)
     init = asyncio.ensure_future(
         net.request({"type": "init", "node_id": "n0", "node_ids": ["n0"]}, src="c0")
     )
@@ -568,8 +568,8 @@ async def test_work_spawned_for_a_node_that_never_starts_is_cancelled() -> None:
 
     later = node.spawn(work())
     net = MemoryTransport(node)
-    node.attach(net._receive)
-    await node.close()
+    node._attach(net._receive)
+    await node._close()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(later, 5)
     assert ran == []
@@ -602,3 +602,10 @@ async def test_a_handler_that_ends_without_answering_is_logged_once_per_type(
             await asyncio.sleep(0.01)
     warned = [r.getMessage() for r in caplog.records if "without answering" in r.getMessage()]
     assert len(warned) == 1 and warned[0].startswith("the forget handler ended without answering")
+
+
+def test_the_wiring_is_not_part_of_the_node_api() -> None:
+    """Hosts wire a node to its input and output; programs never call those."""
+    for name in ("attach", "feed", "close", "flush"):
+        assert not hasattr(Node, name), name
+        assert callable(getattr(Node, f"_{name}")), name

@@ -24,9 +24,9 @@ from rich.logging import RichHandler
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun
-from glomers.bench.inproc import node_logs
 from glomers.bench.nemesis import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency, Network
+from glomers.bench.nodelogs import node_logs
 from glomers.bench.pages import summary
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress

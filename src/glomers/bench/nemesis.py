@@ -38,10 +38,11 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.history import NEMESIS, Op
+from glomers.bench.hosts import Host
 from glomers.bench.net import Network
 
 FAULTS = ("partition", "kill", "pause", "loss", "slow")
@@ -115,17 +116,6 @@ def partition_grudge(shape: str, nodes: Sequence[str], rng: random.Random) -> Gr
     if shape == "majorities-ring":
         return majorities_ring(nodes, rng)
     raise ValueError(f"unknown partition shape {shape!r}")
-
-
-class Host(Protocol):
-    """What the nemesis needs from a node's host."""
-
-    up: bool
-    paused: bool
-
-    async def kill(self) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
 
 
 def spec_nodes(spec: str | list[str], nodes: Sequence[str], rng: random.Random) -> list[str]:
