@@ -13,8 +13,12 @@ from hypothesis import strategies as st
 
 from glomers import Body, Node
 from glomers.bench.services import PersistentKV, Sequential
+from glomers.bench.sim import SimLoop
 from glomers.counter import Value, build
 from glomers.testing import MemoryTransport, Service
+
+# Timeouts, staleness and waits run on a virtual clock: no test waits for real time.
+pytestmark = pytest.mark.looptime
 
 
 class FaultyKV:
@@ -167,7 +171,11 @@ def test_every_acknowledged_add_counts_exactly_once(
         for net in nets:
             await net.close()
 
-    asyncio.run(scenario())
+    loop = SimLoop(start=0.0, noop_cycles=0)
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
 
 
 async def test_restarted_node_recovers_from_seq_kv_alone() -> None:

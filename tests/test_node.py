@@ -22,6 +22,9 @@ from glomers.examples.echo import build as build_echo
 from glomers.node import Later
 from glomers.testing import MemoryTransport
 
+# Timers, RPC timeouts and waits run on a virtual clock: no test waits for real time.
+pytestmark = pytest.mark.looptime
+
 
 def error_of(reply: Body) -> tuple[int, str]:
     assert reply["type"] == "error", reply
