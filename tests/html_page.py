@@ -15,12 +15,14 @@ _VOID = frozenset(
 @dataclass(eq=False)
 class Element:
     """One element: its tag, attributes, all the text inside it (nested elements
-    included) and ``own``, the text directly inside it."""
+    included), ``own``, the text directly inside it, and ``inner``, the elements
+    nested in it at any depth."""
 
     tag: str
     attrs: dict[str, str]
     text: str = ""
     own: str = ""
+    inner: list[Element] = field(default_factory=list)
 
     @property
     def classes(self) -> set[str]:
@@ -47,6 +49,8 @@ class Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         element = Element(tag, {k: v or "" for k, v in attrs})
         self.elements.append(element)
+        for outer in self._open:
+            outer.inner.append(element)
         self.tags.add(tag)
         if tag not in _VOID:
             self._open.append(element)

@@ -13,6 +13,7 @@ def test_text_holds_nested_text_and_own_only_the_direct_text() -> None:
     assert div.classes == {"o", "x"}
     assert [e.own for e in page.tagged("small")] == ["n0"]
     assert page.having("x") == [div]
+    assert div.inner == page.tagged("small")
 
 
 def test_void_and_stray_tags_close_nothing() -> None:
