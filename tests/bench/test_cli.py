@@ -522,7 +522,6 @@ def test_node_arguments_anywhere_or_after_double_dash() -> None:
     assert node_argv(default) == [PY, "-m", "glomers.counter", "--pn"]
 
 
-@pytest.mark.slow
 def test_sim_mode_runs_python_nodes_and_refuses_others(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,

@@ -24,8 +24,8 @@ the messages between non-clients and multiply drawn latencies by ten before
 truncation.
 
 The network runs on an injected ``Clock`` (``glomers.bench.clock``); it never
-reads the time itself and uses one timer per receiver at most. Every send and delivery is counted
-(``stats``) and, when a journal is attached, recorded.
+reads the time itself and uses one timer per receiver at most. Every send and
+delivery is counted (``stats``) and, when a journal is attached, recorded.
 """
 
 from __future__ import annotations

@@ -439,8 +439,8 @@ class Eventual(Generic[M]):
         """Apply ``body`` to a random replica."""
         replicas, randrange = self._replicas, self._rng.randrange
         n = len(replicas)
-        # The two replicas of Maelstrom's lost merge: drawn so the same draws pick
-        # the replica that serves, as in Maelstrom.
+        # The two replicas of the merge Maelstrom draws and then loses: drawn here too,
+        # so the serving replica comes from the same stream and recorded seeds replay.
         randrange(n)
         randrange(n)
         i = randrange(n)
