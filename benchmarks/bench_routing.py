@@ -28,8 +28,9 @@ from typing import Any
 
 from glomers.bench.client import Client
 from glomers.bench.clock import LoopClock
+from glomers.bench.hosts import NodeFault
 from glomers.bench.net import Network
-from glomers.bench.process import NodeFault, ProcessHost, kill_all
+from glomers.bench.process import ProcessHost, kill_all
 
 NODE = Path(__file__).resolve().parent / "nodes" / "ping_node.py"
 

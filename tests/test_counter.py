@@ -13,8 +13,12 @@ from hypothesis import strategies as st
 
 from glomers import Body, Node
 from glomers.bench.services import PersistentKV, Sequential
+from glomers.bench.sim import SimLoop
 from glomers.counter import Value, build
-from glomers.testing import MemoryTransport
+from glomers.testing import MemoryTransport, Service
+
+# Timeouts, staleness and waits run on a virtual clock: no test waits for real time.
+pytestmark = pytest.mark.looptime
 
 
 class FaultyKV:
@@ -63,7 +67,7 @@ def counter(**kw: Any) -> Callable[[], Node]:
     return lambda: build(rpc_timeout=0.02, staleness=0.05, **kw)
 
 
-async def start(make: Callable[[], Node], kv: FaultyKV, nodes: list[str]) -> list[MemoryTransport]:
+async def start(make: Callable[[], Node], kv: Service, nodes: list[str]) -> list[MemoryTransport]:
     nets = [
         MemoryTransport(make(), node_id=n, node_ids=nodes, services={"seq-kv": kv}) for n in nodes
     ]
@@ -167,7 +171,11 @@ def test_every_acknowledged_add_counts_exactly_once(
         for net in nets:
             await net.close()
 
-    asyncio.run(scenario())
+    loop = SimLoop(start=0.0, noop_cycles=0)
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        loop.close()
 
 
 async def test_restarted_node_recovers_from_seq_kv_alone() -> None:
@@ -264,3 +272,26 @@ async def test_a_slot_that_overtook_its_predecessor_waits_for_it_instead_of_resy
     sent = requests[before:]
     assert [b["type"] for b in sent] == ["cas"] * len(sent)  # no barrier, no read: no resync
     assert kv.total(["n0"]) == 3
+
+
+async def test_a_failed_resync_is_logged_and_retried(caplog: pytest.LogCaptureFixture) -> None:
+    """seq-kv refuses the resync's first barrier with a definite error: the resync
+    logs it and tries again, and the adds waiting for it still complete."""
+    kv = FaultyKV(random.Random(1))
+    refused: list[Body] = []
+
+    def refuse_first_barrier(src: str, body: Body) -> Body | None:
+        if body["type"] == "write" and body["key"].startswith("barrier-") and not refused:
+            refused.append(body)
+            return {"type": "error", "code": 11, "text": "not now"}
+        return kv(src, body)
+
+    [net] = await start(counter(), refuse_first_barrier, ["n0"])
+    replies = await asyncio.gather(
+        *(net.request({"type": "add", "delta": d}, timeout=2) for d in (1, 2, 3))
+    )
+    assert [r["type"] for r in replies] == ["add_ok"] * 3
+    assert refused
+    assert kv.total(["n0"]) == 6
+    assert "resync of counter-n0 failed" in caplog.text
+    await net.close()

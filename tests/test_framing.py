@@ -15,7 +15,7 @@ class Recorder:
     def __init__(self) -> None:
         self.lines: list[bytes] = []
 
-    def feed(self, line: bytes) -> None:
+    def _feed(self, line: bytes) -> None:
         self.lines.append(line)
 
 

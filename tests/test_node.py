@@ -24,6 +24,9 @@ from glomers.examples.echo import build as build_echo
 from glomers.node import Later
 from glomers.testing import MemoryTransport
 
+# Timers, RPC timeouts and waits run on a virtual clock: no test waits for real time.
+pytestmark = pytest.mark.looptime
+
 
 def error_of(reply: Body) -> tuple[int, str]:
     assert reply["type"] == "error", reply
@@ -43,7 +46,7 @@ async def test_init_sets_ids_and_answers() -> None:
 async def test_malformed_init_gets_error_12() -> None:
     node = Node()
     net = MemoryTransport(node)
-    node.attach(net._receive)
+    node._attach(net._receive)
     reply = await net.request({"type": "init", "node_id": 3, "node_ids": []}, src="c0")
     assert error_of(reply)[0] == 12
     reply = await net.request({"type": "init", "node_id": "n0", "node_ids": "n0"}, src="c0")
@@ -412,7 +415,7 @@ async def test_messages_without_msg_id_get_no_reply() -> None:
 async def test_messages_before_init_wait_for_it() -> None:
     node = build_echo()
     net = MemoryTransport(node)
-    node.attach(net._receive)
+    node._attach(net._receive)
     net.deliver({"type": "echo", "echo": "early", "msg_id": 77}, src="n1")
     await asyncio.sleep(0)
     assert net.sent == []
@@ -445,7 +448,7 @@ async def test_init_hooks_run_before_init_ok_and_background_work_after() -> None
         return {"type": "read_ok"}
 
     net = MemoryTransport(node)
-    node.attach(net._receive)
+    node._attach(net._receive)
     init = asyncio.ensure_future(
         net.request({"type": "init", "node_id": "n0", "node_ids": ["n0"]}, src="c0")
     )
@@ -570,8 +573,8 @@ async def test_work_spawned_for_a_node_that_never_starts_is_cancelled() -> None:
 
     later = node.spawn(work())
     net = MemoryTransport(node)
-    node.attach(net._receive)
-    await node.close()
+    node._attach(net._receive)
+    await node._close()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(later, 5)
     assert ran == []
@@ -843,7 +846,7 @@ async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialis
     node, go = late_node(4.0)
     go.set()
     net = MemoryTransport(node, node_ids=["n0"])
-    node.attach(net._receive)
+    node._attach(net._receive)
     init = {"type": "init", "node_id": "n0", "node_ids": ["n0"], "msg_id": 1}
     net.deliver_line(msgspec.json.encode({"id": 50, "src": "c0", "dest": "n0", "body": init}))
     await net.wait_for(lambda m: m["body"].get("type") == "init_ok")
@@ -859,6 +862,8 @@ async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialis
     assert "sent before this node's init" in caplog.text
 
 
+# Real time: the freeze is a real block of the loop, which virtual time would skip.
+@pytest.mark.looptime(False)
 async def test_requests_read_as_the_loop_thaws_count_from_when_it_froze() -> None:
     node, go = late_node(0.3)
     async with MemoryTransport(node, node_ids=["n0"]) as net:
@@ -874,3 +879,10 @@ async def test_requests_read_as_the_loop_thaws_count_from_when_it_froze() -> Non
         await asyncio.sleep(0.05)
     # c3's request may have waited through the whole freeze: 0.6 s, past 0.3 s.
     assert [m["dest"] for m in net.sent if m["dest"] in ("c3", "c4")] == ["c4"]
+
+
+def test_the_wiring_is_not_part_of_the_node_api() -> None:
+    """Hosts wire a node to its input and output; programs never call those."""
+    for name in ("attach", "feed", "close", "flush"):
+        assert not hasattr(Node, name), name
+        assert callable(getattr(Node, f"_{name}")), name

@@ -66,14 +66,14 @@ class _LineSplitter:
         if self.rest:
             lines[0] = self.rest + lines[0]
         self.rest = lines.pop()
-        feed = self.node.feed
+        feed = self.node._feed
         for line in lines:
             if line.strip():
                 feed(line)
 
     def end(self) -> None:
         if self.rest.strip():
-            self.node.feed(self.rest)
+            self.node._feed(self.rest)
         self.rest = b""
 
 
@@ -148,7 +148,7 @@ async def serve_stdio(node: Node, stdin_fd: int = 0, stdout_fd: int = 1) -> None
             write = out_transport.write
         else:
             write = _BlockingWriter(out_fd).write
-        node.attach(write)
+        node._attach(write)
 
         if _pollable(in_file.fileno(), selectors.EVENT_READ):
             in_transport, _ = await loop.connect_read_pipe(
@@ -160,7 +160,7 @@ async def serve_stdio(node: Node, stdin_fd: int = 0, stdout_fd: int = 1) -> None
         else:
             await _read_file(loop, in_file.fileno(), splitter, out_closed)
 
-        await node.close()
+        await node._close()
         if out_transport is not None:
             out_transport.close()  # writes out what is buffered, then closes
             await out_closed

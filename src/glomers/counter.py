@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -52,10 +53,14 @@ from glomers import (
 
 T = TypeVar("T")
 
+log = logging.getLogger("glomers.counter")
+
 #: Default bound on the age of the view a read is answered from, in seconds.
 STALENESS = 0.75
 #: Compare-and-swaps one node keeps in flight at once.
 WINDOW = 4
+#: Seconds between a resync that failed and the next try.
+RESYNC_RETRY = 0.1
 
 
 class Add(msgspec.Struct):
@@ -258,11 +263,13 @@ class Counter:
     async def _resync(self) -> None:
         """Find where our chain stands in seq-kv, with nothing of ours in flight."""
         while True:
-            await self._barrier()
-            current = await self._read_key(self.node.node_id)
-            if self.confirmed is None or current.version >= self.confirmed.version:
+            try:
+                current = await self._chain_head()
                 break
-            # Older than what we know is there: a read from seq-kv's past; look again.
+            except Exception:
+                # Adds wait for this resync: giving up would leave them hanging.
+                log.exception("resync of %s failed; trying again in %ss", self.key, RESYNC_RETRY)
+                await asyncio.sleep(RESYNC_RETRY)
         for pending in self.slots:
             pending.behind = False
         slot = next((s for s in self.slots if s.target == current), None)
@@ -281,6 +288,15 @@ class Counter:
         self.resync_needed = False
         self._resyncing = False
         self._pump()
+
+    async def _chain_head(self) -> Value:
+        """Our key's value, read fresh: no older than the newest value we know in it."""
+        while True:
+            await self._barrier()
+            current = await self._read_key(self.node.node_id)
+            if self.confirmed is None or current.version >= self.confirmed.version:
+                return current
+            # Older than what we know is there: a read from seq-kv's past; look again.
 
     # -- reads --------------------------------------------------------------------
 

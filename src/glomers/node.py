@@ -28,9 +28,9 @@ never holds up the others. A handler answers by returning a body (or by calling
 ``node.reply``); raising ``RPCError`` answers with that error's code; any other
 exception is answered with code 13 (crash), logged, and the node keeps going.
 
-The node itself never touches stdin or stdout: it is fed lines with ``feed`` and
-hands what it sends to the writer given to ``attach``. ``run`` wires those to the
-standard streams; tests and the simulator wire them to memory.
+The node itself never touches stdin or stdout: ``run`` wires it to the standard
+streams, while ``glomers.testing.MemoryTransport`` and the bench's simulation
+mode wire it to memory (through its private ``_attach`` and ``_feed``).
 """
 
 from __future__ import annotations
@@ -558,7 +558,7 @@ class Node:
 
     # -- wiring ------------------------------------------------------------------------
 
-    def attach(self, write: Callable[[bytes], None]) -> None:
+    def _attach(self, write: Callable[[bytes], None]) -> None:
         """Give the node the function that carries what it sends: each call gets
         one or more whole lines. Must be called inside the running event loop."""
         self._loop = asyncio.get_running_loop()
@@ -567,7 +567,7 @@ class Node:
             self._alive_at = self._loop.time()
             self._tick()
 
-    def feed(self, line: bytes | str) -> None:
+    def _feed(self, line: bytes | str) -> None:
         """Hand the node one line from its input. Malformed lines are logged and
         skipped; requests that can be answered with an error are."""
         if self._closing:
@@ -603,7 +603,7 @@ class Node:
         net_id = msg.get("id")
         self._dispatch(src, dest, body, net_id if type(net_id) is int else None)
 
-    async def close(self) -> None:
+    async def _close(self) -> None:
         """Stop: cancel handlers and background work still running, then push out
         every message already produced. Called when the input ends."""
         if self._closing:
@@ -625,9 +625,9 @@ class Node:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        self.flush()
+        self._flush()
 
-    def flush(self) -> None:
+    def _flush(self) -> None:
         """Hand everything produced so far to the writer now."""
         self._flush_scheduled = False
         if self._out and self._write is not None:
@@ -759,7 +759,7 @@ class Node:
         out.append(10)  # b"\n"
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            (self._loop or self._running_loop()).call_soon(self.flush)
+            (self._loop or self._running_loop()).call_soon(self._flush)
 
     def _tick(self) -> None:
         loop = self._running_loop()

@@ -71,7 +71,7 @@ class MemoryTransport:
 
     async def start(self) -> Body:
         """Attach the node and initialise it; returns its answer to ``init``."""
-        self.node.attach(self._receive)
+        self.node._attach(self._receive)
         return await self.request(
             {"type": "init", "node_id": self.node_id, "node_ids": self.node_ids}, src="c0"
         )
@@ -79,11 +79,11 @@ class MemoryTransport:
     def deliver(self, body: Body, *, src: str = "c1", dest: str | None = None) -> None:
         """Hand the node a message (no msg_id is added)."""
         message = {"src": src, "dest": dest or self.node_id, "body": body}
-        self.node.feed(_encode(message))
+        self.node._feed(_encode(message))
 
     def deliver_line(self, line: bytes | str) -> None:
         """Hand the node one raw input line, well-formed or not."""
-        self.node.feed(line)
+        self.node._feed(line)
 
     async def request(self, body: Body, *, src: str = "c1", timeout: float = 5.0) -> Body:
         """Send ``body`` with a fresh msg_id from ``src``; return the node's reply."""
@@ -117,7 +117,7 @@ class MemoryTransport:
 
     async def close(self) -> None:
         """End the node's input, as stdin closing would."""
-        await self.node.close()
+        await self.node._close()
 
     def _receive(self, data: bytes) -> None:
         for line in data.splitlines():

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,24 +44,18 @@ if CHROMIUM is None or sync_playwright is None:
     pytest.skip(why, allow_module_level=True)
 
 
-def run(store: Path, flags: str, *extra: str) -> Path:
-    """One simulated run into ``store`` (``flags`` split on spaces); its folder."""
-    subprocess.run(
-        [sys.executable, "-m", "glomers", "test", "--sim", "--store", str(store),
-         *flags.split(), *extra],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    return (store / "latest").resolve()
-
-
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def store(
+    tmp_path_factory: pytest.TempPathFactory, simulated_run: Callable[..., Path]
+) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("browser") / "store"
     counter = "-w g-counter --node-count 3 --rate 100"
     lost_update = str(NODES / "lost_update_counter.py")
-    invalid = run(root, f"{counter} --time-limit 3 --recovery-time 1 --seed 1 --bin", lost_update)
+    invalid = simulated_run(
+        root, f"{counter} --time-limit 3 --recovery-time 1 --seed 1 --bin", lost_update
+    )
     faults = "--time-limit 20 --nemesis partition,kill,pause --nemesis-interval 3 --seed 5"
-    valid = run(root, f"{counter} {faults}")
+    valid = simulated_run(root, f"{counter} {faults}")
     (root.parent / "secret.txt").write_text("outside the store")
     return {"root": root, "valid": valid, "invalid": invalid}
 

@@ -57,6 +57,7 @@ def leftovers(marker: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_project_counter_passes_the_standard_run(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,
@@ -93,6 +94,7 @@ def test_project_counter_passes_the_standard_run(tmp_path: Path) -> None:
     assert "Valid" in done.stdout
 
 
+@pytest.mark.slow
 def test_pn_counter_default_passes(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,
@@ -111,7 +113,7 @@ def test_pn_counter_default_passes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("node", "extra", "reason", "mode"),
     [
-        ("lost_update_counter.py", [], "missing", "process"),
+        pytest.param("lost_update_counter.py", [], "missing", "process", marks=pytest.mark.slow),
         ("lost_update_counter.py", [], "missing", "sim"),
         ("double_count_counter.py", ["--latency", "10"], "too many", "sim"),
         ("stale_read_counter.py", [], "missing", "sim"),
@@ -268,6 +270,7 @@ async def test_a_node_that_exits_at_start_aborts_with_255(tmp_path: Path) -> Non
     assert leftovers(marker) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["not-json", "crash"])
 def test_cli_exit_status_and_summary_for_a_misbehaving_node(tmp_path: Path, mode: str) -> None:
     marker = f"marker-{uuid.uuid4().hex}"
@@ -474,6 +477,7 @@ def test_a_bench_that_fails_exits_255(monkeypatch: pytest.MonkeyPatch) -> None:
     assert exit_.value.code == 255
 
 
+@pytest.mark.slow
 def test_project_counter_survives_every_fault(tmp_path: Path) -> None:
     done, results = glomers_test(
         tmp_path,
@@ -537,6 +541,7 @@ def test_sim_mode_runs_python_nodes_and_refuses_others(tmp_path: Path) -> None:
     assert "no function 'nothing'" in done.stderr
 
 
+@pytest.mark.slow
 def test_sim_mode_writes_each_nodes_log_to_its_own_file(tmp_path: Path) -> None:
     flags = "--sim -w g-counter --node-count 3 --rate 50 --time-limit 5 --seed 2"
     done, _ = glomers_test(tmp_path, flags)
@@ -628,6 +633,7 @@ def test_replies_with_extra_fields_are_malformed_as_in_maelstrom(
     assert f"stats is invalid: no {f} operation succeeded ({attempted} attempted)" in done.stdout
 
 
+@pytest.mark.slow
 def test_strict_makes_findings_beyond_maelstrom_decide(tmp_path: Path) -> None:
     flags = "-w g-counter --node-count 1 --rate 20 --time-limit 2 --recovery-time 0 --seed 3"
     node = ["--bin", PY, str(NODES / "sloppy_counter.py"), "refuse"]

@@ -382,6 +382,7 @@ def test_unreadable_results_are_reported_not_fatal(
     assert "unreadable" in printed.out and "unreadable results" in printed.err
 
 
+@pytest.mark.slow
 def test_resume_reads_finished_runs_instead_of_running_them(
     fake_maelstrom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

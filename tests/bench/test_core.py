@@ -20,9 +20,10 @@ from glomers.bench import findings
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun, round_robin
 from glomers.bench.history import NEMESIS, Op
+from glomers.bench.hosts import NodeFault
 from glomers.bench.inproc import InProcessHost
 from glomers.bench.net import Latency, Network
-from glomers.bench.process import NodeFault, ProcessHost
+from glomers.bench.process import ProcessHost
 from glomers.bench.sim import SimLoop, run_simulation
 from glomers.bench.workloads import echo as echo_workload
 from glomers.bench.workloads.echo import EchoWorkload

@@ -25,6 +25,7 @@ def fuzz(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_fuzz_finds_the_textbook_counters_failures_and_replays_them(tmp_path: Path) -> None:
     naive = ["--bin", "glomers.examples.naive_counter:build"]
     done = fuzz(*STANDARD, *naive, "--seeds", "10", "--jobs", "2")

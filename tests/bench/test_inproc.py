@@ -214,7 +214,7 @@ def chatty_node(received: list[str]) -> Node:
     @node.handler("spoil")
     def spoil(req: Request[Any]) -> Body:
         assert node._write is not None
-        node.flush()  # what it sent before goes first
+        node._flush()  # what it sent before goes first
         node._write(req.body["raw"].encode() + b"\n")
         return {"type": "spoil_ok"}
 

@@ -21,6 +21,9 @@ from glomers.bench.nemesis import Nemesis
 from glomers.bench.net import Network
 from glomers.bench.sim import SimLoop
 
+# The nemesis's schedule and the waits here run on a virtual clock, not in real time.
+pytestmark = pytest.mark.looptime
+
 
 def nodes(n: int) -> list[str]:
     return [f"n{i}" for i in range(n)]

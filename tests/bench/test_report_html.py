@@ -5,62 +5,19 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from glomers.bench.core import TestOptions
 from glomers.bench.history import NEMESIS, Op
 from glomers.bench.pages.report import LOG_TAIL_BYTES, replay_command, write_report
 from glomers.bench.pages.summary import VERDICTS, summary
-from glomers.bench.pages.timeline import write_timeline
-from glomers.bench.sim import run_simulation
-from glomers.bench.store import RunStore
-from glomers.counter import build
+from glomers.bench.store import RunStore, read_history
+from tests.html_page import Page, parse_page
 
 HOSTILE = "<script>alert(1)</script>"
-
-
-@dataclass
-class Element:
-    tag: str
-    attrs: dict[str, str]
-    text: str = ""  # everything inside, nested elements included
-
-
-@dataclass
-class Page(HTMLParser):
-    """Every element of a page with all the text inside it."""
-
-    elements: list[Element] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__()
-        self._open: list[Element] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {k: v or "" for k, v in attrs})
-        self.elements.append(element)
-        if tag not in ("meta", "link", "br", "img"):
-            self._open.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._open:
-            if self._open.pop().tag == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        for element in self._open:
-            element.text += data
-
-    def by_id(self, id_: str) -> Element:
-        return next(e for e in self.elements if e.attrs.get("id") == id_)
-
-    def tagged(self, tag: str) -> list[Element]:
-        return [e for e in self.elements if e.tag == tag]
 
 
 VALID: dict[str, Any] = {
@@ -170,10 +127,7 @@ def report(run_dir: Path, results: dict[str, Any], ops: list[Op] | None = None) 
     path = write_report(run_dir, results, history() if ops is None else ops)
     assert path == run_dir / "report.html"
     text = path.read_text(encoding="utf-8")
-    page = Page()
-    page.feed(text)
-    page.close()
-    return page, text
+    return parse_page(text), text
 
 
 @pytest.mark.parametrize(
@@ -388,29 +342,21 @@ def test_everything_from_the_run_is_escaped(tmp_path: Path) -> None:
     assert HOSTILE in page.by_id("why").text
 
 
-def test_a_simulated_run_folder(tmp_path: Path) -> None:
-    opts = TestOptions(
-        workload="g-counter", nodes=["n0", "n1", "n2"], time_limit=5.0, rate=50.0,
-        concurrency=3, nemesis=["partition", "pause"], nemesis_interval=1.0,
-        recovery_time=1.0, seed=5,
-        flags={"workload": "g-counter", "sim": True, "node_count": 3, "time_limit": 5.0,
-               "rate": 50.0, "nemesis": ["partition", "pause"], "seed": 5},
-    )  # fmt: skip
-    store = RunStore(tmp_path / "store", opts.workload)
-    outcome = run_simulation(opts, build, store.journal)
-    store.close()
-    store.write_history(outcome.history)
-    store.write_results(outcome.results)
-    write_timeline(store.dir / "timeline.html", outcome.history, "g-counter")
-    results = json.loads((store.dir / "results.json").read_text())
-    page, text = report(store.dir, results, outcome.history)
+def test_a_simulated_run_folder(tmp_path: Path, simulated_run: Callable[..., Path]) -> None:
+    folder = simulated_run(
+        tmp_path / "store",
+        "-w g-counter --node-count 3 --time-limit 5 --rate 50 --concurrency 3 "
+        "--nemesis partition,pause --nemesis-interval 1 --recovery-time 1 --seed 5",
+    )
+    results = json.loads((folder / "results.json").read_text())
+    page, text = report(folder, results, read_history(folder / "history.jsonl"))
     assert page.by_id("verdict").text.startswith("Valid")
     assert f"{results['stats']['count']}" in [e.text for e in page.tagged("td")]
     assert "--sim" in page.by_id("run").text and "--seed 5" in page.by_id("run").text
     # Self-contained: only the run folder's own files and in-page anchors are referenced.
     refs = [e.attrs[a] for e in page.elements for a in ("href", "src") if a in e.attrs]
     assert refs and all(
-        r.startswith("#") or r == "data:," or (store.dir / r).is_file() for r in refs
+        r.startswith("#") or r == "data:," or (folder / r).is_file() for r in refs
     ), refs
     assert "http" not in text
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from glomers.bench.serve import StoreServer, find_runs, resolve_inside
+from tests.html_page import Element, parse_page
 
 
 def make_run(store: Path, workload: str, stamp: str, valid: object, report: bool = True) -> Path:
@@ -68,15 +69,19 @@ def test_runs_newest_first_without_the_latest_links(store: Path) -> None:
     ]
 
 
+def links(element: Element) -> list[str]:
+    return [e.attrs["href"] for e in element.inner if "href" in e.attrs]
+
+
 def test_index_lists_runs_coloured_by_verdict(server: StoreServer) -> None:
     status, body = get(server, "/")
-    page = body.decode()
+    page = parse_page(body.decode())
     assert status == 200
-    rows = [line for line in page.splitlines() if line.startswith("<tr class=")]
-    assert [row.split('"')[1] for row in rows] == ["unknown", "invalid", "valid"]
-    assert 'href="/echo/20261102T100000.000/report.html"' in rows[1]
+    rows = [row for row in page.tagged("tr") if "class" in row.attrs]
+    assert [row.attrs["class"] for row in rows] == ["unknown", "invalid", "valid"]
+    assert "/echo/20261102T100000.000/report.html" in links(rows[1])
     # A run without a report links to its results instead.
-    assert 'href="/g-counter/20261103T100000.000/results.json"' in rows[0]
+    assert "/g-counter/20261103T100000.000/results.json" in links(rows[0])
     status, body = get(server, "/echo/20261102T100000.000/report.html")
     assert (status, body) == (200, b"<h1>report 20261102T100000.000</h1>")
     with urllib.request.urlopen(server.url + "latest/results.json") as response:

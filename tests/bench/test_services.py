@@ -618,14 +618,6 @@ def test_eventual_replicas_never_exchange_writes_like_maelstrom() -> None:
     assert sorted(value_of(s, "x") is None for s in svc.states) == [False, True]
 
 
-def test_eventual_with_gossip_converges() -> None:
-    svc = Eventual(PersistentLWWKV(), random.Random(5), gossip=True)
-    svc.handle("n0", write("x", 1))
-    replies = [svc.handle("n0", read("x")) for _ in range(200)]
-    assert replies[-50:] == [{"type": "read_ok", "value": 1}] * 50
-    assert all(value_of(s, "x") == 1 for s in svc.states)
-
-
 def test_eventual_can_lose_writes_and_read_backwards() -> None:
     svc = Eventual(PersistentLWWKV(), random.Random(9))
     values = []

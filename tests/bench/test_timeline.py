@@ -5,8 +5,6 @@ from __future__ import annotations
 import random
 import re
 import time
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -19,56 +17,15 @@ from glomers.bench.pages import timeline
 from glomers.bench.pages.timeline import write_timeline
 from glomers.bench.sim import run_simulation
 from glomers.counter import build
+from tests.html_page import Element, Page
 
 MS = 1_000_000
 SECOND = 1_000_000_000
 HOSTILE = "<script>alert(1)</script>"
 
 
-@dataclass
-class Element:
-    tag: str
-    attrs: dict[str, str]
-    text: str = ""
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def px(self, prop: str) -> int:
-        match = re.search(rf"(?:^|;){prop}:(-?\d+)px", self.attrs.get("style", ""))
-        assert match, (prop, self.attrs)
-        return int(match.group(1))
-
-
-@dataclass
-class Page(HTMLParser):
-    """Every element of a page, with the text directly inside it."""
-
-    elements: list[Element] = field(default_factory=list)
-    tags: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        super().__init__()
-        self._open: list[Element] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {k: v or "" for k, v in attrs})
-        self.elements.append(element)
-        self.tags.add(tag)
-        if tag not in ("meta", "link", "br", "img"):
-            self._open.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._open and self._open[-1].tag == tag:
-            self._open.pop()
-
-    def handle_data(self, data: str) -> None:
-        if self._open:
-            self._open[-1].text += data
-
-    def having(self, cls: str) -> list[Element]:
-        return [e for e in self.elements if cls in e.classes]
+class Timeline(Page):
+    """A timeline page: its boxes (operations, nemesis steps) and column headers."""
 
     @property
     def boxes(self) -> list[Element]:
@@ -76,14 +33,14 @@ class Page(HTMLParser):
 
     @property
     def headers(self) -> list[str]:
-        return [e.text for e in self.having("h")]
+        return [e.own for e in self.having("h")]
 
 
-def render(tmp_path: Path, history: list[Op], title: str = "a run") -> tuple[Page, str]:
+def render(tmp_path: Path, history: list[Op], title: str = "a run") -> tuple[Timeline, str]:
     path = tmp_path / "timeline.html"
     write_timeline(path, history, title)
     text = path.read_text(encoding="utf-8")
-    page = Page()
+    page = Timeline()
     page.feed(text)
     page.close()
     return page, text
@@ -121,7 +78,7 @@ def test_one_column_per_process_in_numeric_order_then_the_nemesis(tmp_path: Path
     lefts = [c.px("left") for c in columns]
     assert lefts == sorted(lefts)
     # The node each process talks to is under its number.
-    assert [e.text for e in page.elements if e.tag == "small"][:3] == ["n0", "n2", "n0"]
+    assert [e.own for e in page.elements if e.tag == "small"][:3] == ["n0", "n2", "n0"]
 
 
 def test_boxes_span_invocation_to_completion_and_are_coloured_by_outcome(tmp_path: Path) -> None:
@@ -138,7 +95,7 @@ def test_boxes_span_invocation_to_completion_and_are_coloured_by_outcome(tmp_pat
         ]
     )
     page, _ = render(tmp_path, history)
-    boxes = {b.text: b for b in page.boxes}
+    boxes = {b.own: b for b in page.boxes}
     assert set(boxes) == {"add 5", "read → 7", "add 1", "read"}
     assert boxes["add 5"].classes == {"o", "ok"}
     assert boxes["read → 7"].classes == {"o", "ok"}
@@ -170,7 +127,7 @@ def test_boxes_span_invocation_to_completion_and_are_coloured_by_outcome(tmp_pat
     keys = [e.classes - {"k"} for e in page.elements if "k" in e.classes]
     assert [{"ok"}, {"info"}, {"fail"}, {"open"}, {"nem"}] == keys[:5]
     for name in ("ok", "info", "fail", "never completed", "nemesis step", "partition", "kill"):
-        assert name in legend.text
+        assert name in legend.own
 
 
 def test_an_operation_that_never_completed_runs_to_the_end(tmp_path: Path) -> None:
@@ -185,7 +142,7 @@ def test_an_operation_that_never_completed_runs_to_the_end(tmp_path: Path) -> No
     )
     page, _ = render(tmp_path, history)
     open_ = [b for b in page.boxes if "open" in b.classes]
-    assert len(open_) == 1 and open_[0].text == "add 1"
+    assert len(open_) == 1 and open_[0].own == "add 1"
     assert "never completed" in open_[0].attrs["title"]
     assert "still in flight" in open_[0].attrs["title"]
     last = page.boxes[-1]
@@ -231,7 +188,7 @@ def test_nemesis_steps_pair_what_was_asked_with_what_was_done(tmp_path: Path) ->
     page, _ = render(tmp_path, history)
     steps = page.having("nem")
     steps = [s for s in steps if "o" in s.classes]
-    by_label = {s.text: s for s in steps}
+    by_label = {s.own: s for s in steps}
     assert set(by_label) == {
         "kill killed n1",
         "pause paused n2",
@@ -243,7 +200,7 @@ def test_nemesis_steps_pair_what_was_asked_with_what_was_done(tmp_path: Path) ->
     assert "start 1.000000 s, end 1.300000 s" in kill and "took 300.000 ms" in kill
     # The step still under way at the end is drawn open.
     open_ = [b for b in page.boxes if "open" in b.classes]
-    assert [b.text for b in open_] == ["resume n2"]
+    assert [b.own for b in open_] == ["resume n2"]
     # Every box of the nemesis sits in the nemesis column, the last one.
     nemesis_column = page.having("col")[-1]
     assert nemesis_column.px("left") > page.having("col")[0].px("left")
@@ -294,10 +251,10 @@ def test_history_values_are_escaped(tmp_path: Path) -> None:
     assert "<script" not in text
     assert "script" not in page.tags
     # The text survives, escaped: the browser shows exactly what the history holds.
-    assert any(HOSTILE in b.text for b in page.boxes)
+    assert any(HOSTILE in b.own for b in page.boxes)
     assert any(f"error: {HOSTILE}" in b.attrs["title"] for b in page.boxes)
     assert any(f"node {HOSTILE}" in b.attrs["title"] for b in page.boxes)
-    assert next(e.text for e in page.elements if e.tag == "title") == HOSTILE
+    assert next(e.own for e in page.elements if e.tag == "title") == HOSTILE
     # No control characters reach the page, and a lone surrogate does not break writing it.
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", text)
 
@@ -309,7 +266,7 @@ def test_long_idle_stretches_are_shortened_to_a_marked_break(tmp_path: Path) -> 
     page, _ = render(tmp_path, numbered(history))
     breaks = page.having("brk")
     assert len(breaks) == 1
-    idle = re.search(r"≈ ([\d.]+) s with nothing in flight", breaks[0].text)
+    idle = re.search(r"≈ ([\d.]+) s with nothing in flight", breaks[0].own)
     assert idle and 98.9 < float(idle.group(1)) < 99.0
     # One second of operations takes far more room than the 99 idle seconds.
     first, last = page.boxes[0], page.boxes[-1]
@@ -334,7 +291,7 @@ def test_too_long_a_history_draws_the_first_operations(
         history += [op(i % 3, "invoke", "add", i, i * 10), op(i % 3, "ok", "add", i, i * 10 + 5)]
     page, text = render(tmp_path, numbered(history))
     # Column by column: process 0's adds, then process 1's, then process 2's.
-    drawn = [int(b.text.split()[1]) for b in page.boxes]
+    drawn = [int(b.own.split()[1]) for b in page.boxes]
     assert drawn == sorted(range(10), key=lambda i: (i % 3, i))
     assert "Only the first 10 of 30 client operations are drawn." in text
 
@@ -409,5 +366,5 @@ def test_no_box_shows_text_it_has_no_room_for(tmp_path: Path, simulated: list[Op
     page, _ = render(tmp_path, simulated)
     thin = [b for b in page.boxes if b.px("height") < timeline._LINE_PX]
     assert thin, "a busy run has boxes thinner than a line"
-    assert all(b.text == "" and b.attrs["title"] for b in thin)
-    assert all(b.text for b in page.boxes if b.px("height") >= timeline._LINE_PX)
+    assert all(b.own == "" and b.attrs["title"] for b in thin)
+    assert all(b.own for b in page.boxes if b.px("height") >= timeline._LINE_PX)

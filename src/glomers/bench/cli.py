@@ -23,8 +23,8 @@ from rich.logging import RichHandler
 from glomers.bench import params
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Outcome, TestOptions, TestRun
-from glomers.bench.inproc import node_logs
 from glomers.bench.net import Network
+from glomers.bench.nodelogs import node_logs
 from glomers.bench.pages import summary
 from glomers.bench.process import ProcessHost, kill_all
 from glomers.bench.progress import RunProgress

@@ -47,9 +47,9 @@ from glomers.bench import checker, findings
 from glomers.bench.client import Client, ClientError, ClientIds, ClientTimeout
 from glomers.bench.clock import LoopClock
 from glomers.bench.history import Op
+from glomers.bench.hosts import Host, HostFactory, NodeFault
 from glomers.bench.nemesis import Nemesis
 from glomers.bench.net import Journal, Latency, Network
-from glomers.bench.process import NodeFault
 from glomers.bench.services import default_services
 from glomers.bench.usage import EXIT_ERROR, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
 from glomers.bench.workloads import Workload, reuses_clients
@@ -91,21 +91,6 @@ class TestOptions:
     flags: dict[str, Any] = field(default_factory=dict)
 
 
-class Host(Protocol):
-    """One node of the test, however it is run."""
-
-    node_id: str
-    up: bool
-    paused: bool
-
-    async def start(self) -> None: ...
-    async def kill(self) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
-    async def stop(self) -> None: ...
-    def tail_report(self) -> str: ...
-
-
 class Observer(Protocol):
     """Watches a run as it goes (``glomers.bench.progress.RunProgress``)."""
 
@@ -114,11 +99,6 @@ class Observer(Protocol):
     def phase(self, name: str, seconds: float | None = None) -> None: ...
 
     def op(self, op: Op) -> None: ...
-
-
-#: Builds the host of one node: ``(node_id, network, on_fault) -> Host``. The host
-#: registers itself in the network.
-HostFactory = Callable[[str, Network, Callable[[NodeFault], None]], Host]
 
 
 class Aborted(Exception):

@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from glomers.bench.clock import LoopClock
-from glomers.bench.faults import FAULTS, Fault, Host, Step
+from glomers.bench.faults import FAULTS, Fault, Step
 from glomers.bench.history import NEMESIS, Op
+from glomers.bench.hosts import Host
 from glomers.bench.net import Network
 
 

@@ -23,9 +23,9 @@ Two switches Maelstrom's CLI lacks, ``loss`` and ``slow``, drop a fraction of
 the messages between non-clients and multiply drawn latencies by ten before
 truncation.
 
-The network runs on an injected ``Clock``; it never reads the time itself and
-uses one timer per receiver at most. Every send and delivery is counted
-(``stats``) and, when a journal is attached, recorded.
+The network runs on an injected ``Clock`` (``glomers.bench.clock``); it never
+reads the time itself and uses one timer per receiver at most. Every send and
+delivery is counted (``stats``) and, when a journal is attached, recorded.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
+
+from glomers.bench.clock import Clock, Timer
 
 log = logging.getLogger("glomers.bench.net")
 
@@ -46,24 +48,13 @@ LatencyDist = Literal["constant", "uniform", "exponential"]
 LATENCY_DISTS: tuple[LatencyDist, ...] = ("constant", "uniform", "exponential")
 
 
-class Clock(Protocol):
-    """Time for the bench core: seconds on some monotonic scale, and timers."""
-
-    def now(self) -> float: ...
-
-    def call_at(self, when: float, fn: Callable[[], None]) -> Timer: ...
-
-
-class Timer(Protocol):
-    def cancel(self) -> None: ...
-
-
 class UnknownNode(Exception):
     """A message was sent to (or claims to come from) an id the network does not know."""
 
 
-def is_client(node_id: str) -> bool:
-    """Client ids start with ``c`` (Maelstrom's convention)."""
+def is_client_id(node_id: str) -> bool:
+    """Client ids start with ``c`` (Maelstrom's convention); ``history.is_client``
+    tells client operations from the nemesis's."""
     return node_id.startswith("c")
 
 
@@ -247,7 +238,7 @@ class Network:
         msg_id = next(self._ids)
         wire: Message = {"id": msg_id, "src": src, "dest": dest, "body": message["body"]}
         now = self.clock.now()
-        client = is_client(src) or is_client(dest)
+        client = is_client_id(src) or is_client_id(dest)
         self._count(client, sent=True)
         if self.journal is not None:
             self.journal("send", now, msg_id, wire)
@@ -352,7 +343,7 @@ class Network:
         self.clock.call_at(deadline, arrive)
 
     def _deliver(self, inbox: _Inbox, msg_id: int, message: Message, now: float) -> None:
-        self._count(is_client(message["src"]) or is_client(message["dest"]), sent=False)
+        self._count(is_client_id(message["src"]) or is_client_id(message["dest"]), sent=False)
         if self.journal is not None:
             self.journal("recv", now, msg_id, message)
         if self.log_recv:

@@ -31,10 +31,11 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO
 
 import msgspec
 
+from glomers.bench.hosts import MUTE_NOTE, NodeFault, forward_output
 from glomers.bench.net import Message, Network
 
 log = logging.getLogger("glomers.bench.process")
@@ -44,7 +45,6 @@ DEBUG_LINES = 32
 #: A stdout line longer than this is a fault: the node is flooding its output.
 MAX_LINE = 16 << 20
 
-_decode = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
 
 _live_groups: set[int] = set()
@@ -66,40 +66,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-#: ``abort``: the node could not be started or initialised, the run cannot go on;
-#: ``protocol``: a stdout line broke the protocol, the node is mute from then on;
-#: ``crash``: the node exited unasked; ``wrong-src``: a message sent in another's
-#: name, routed all the same (a finding beyond Maelstrom).
-FaultKind = Literal["abort", "protocol", "crash", "wrong-src"]
-
-
-class NodeFault(Exception):
-    """Something a node did wrong. ``str()`` is the full report.
-
-    ``problem`` is the report without the node's last lines of output, ``line``
-    the offending stdout line (``protocol`` and ``wrong-src``) and ``src`` the
-    id it claimed (``wrong-src``).
-    """
-
-    def __init__(
-        self,
-        node: str,
-        report: str,
-        kind: FaultKind = "abort",
-        *,
-        problem: str | None = None,
-        line: str | None = None,
-        src: str | None = None,
-    ) -> None:
-        self.node = node
-        self.report = report
-        self.kind: FaultKind = kind
-        self.problem = report if problem is None else problem
-        self.line = line
-        self.src = src
-        super().__init__(report)
 
 
 class _Lines(asyncio.Protocol):
@@ -271,10 +237,6 @@ class ProcessHost:
             self._log.close()
             self._log = None
 
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
-
     # -- traffic ------------------------------------------------------------------
 
     def deliver(self, message: Message) -> None:
@@ -304,7 +266,7 @@ class ProcessHost:
             "without a newline; messages must be one JSON object per line."
         )
         self.on_fault(
-            NodeFault(self.node_id, problem + _MUTE_NOTE, "protocol", problem=problem, line="")
+            NodeFault(self.node_id, problem + MUTE_NOTE, "protocol", problem=problem, line="")
         )
 
     def _on_stderr(self, raw: bytes) -> None:
@@ -378,110 +340,6 @@ def _check_binary(path: str) -> str | None:
     return None
 
 
-class BadOutput(Exception):
-    """A line a node printed on stdout breaks the protocol; ``str()`` says how."""
-
-
-#: Keys Maelstrom's closed envelope allows at the top level of a node's message.
-_ENVELOPE = frozenset(("src", "dest", "body", "id"))
-
-_MUTE_NOTE = (
-    "\n\nAs Maelstrom does, nothing this node prints on STDOUT is read from now on "
-    "(it still receives messages); the run goes on."
-)
-
-
-def forward_output(
-    net: Network, node_id: str, raw: bytes, on_fault: Callable[[NodeFault], None]
-) -> bool:
-    """Send one stdout line of ``node_id`` into the network, reporting what is wrong.
-
-    Returns False when the line breaks the protocol: the caller must then read
-    nothing more from that node (it goes mute).
-    """
-    try:
-        message = send_output(net, node_id, raw)
-    except BadOutput as exc:
-        problem = str(exc)
-        line = raw.decode("utf-8", "replace")
-        on_fault(NodeFault(node_id, problem + _MUTE_NOTE, "protocol", problem=problem, line=line))
-        return False
-    src = message["src"]
-    if src != node_id:
-        line = raw.decode("utf-8", "replace")
-        problem = f"Node {node_id} sent a message with `src` {src!r}, not its own id."
-        on_fault(NodeFault(node_id, problem, "wrong-src", line=line, src=src))
-    return True
-
-
-def send_output(net: Network, node_id: str, raw: bytes) -> Message:
-    """Check one line a node printed and put the message on the network.
-
-    The envelope must be Maelstrom's closed one: ``src`` and ``dest`` strings
-    naming ids registered now, ``body`` an object (missing or null: empty), an
-    optional integer ``id`` (replaced), nothing else; a blank line is malformed
-    too. Returns the message sent; raises ``BadOutput`` with Maelstrom's
-    explanation otherwise.
-    """
-    line = raw.decode("utf-8", "replace")
-    if not raw.strip():
-        raise BadOutput(_malformed_text(node_id, line, "it is a blank line"))
-    try:
-        message = _decode(raw)
-    except msgspec.DecodeError:
-        raise BadOutput(
-            f"Node {node_id} printed a line to STDOUT which was not well-formed JSON:\n\n"
-            f"{_clip(line)}\n\nDid you mean to encode this line as JSON? Or was this line "
-            "intended for STDERR? Only protocol messages may go to stdout; logs belong on stderr."
-        ) from None
-    reason = _malformed(message)
-    if reason:
-        raise BadOutput(_malformed_text(node_id, line, reason))
-    for key, name in (("src", "source"), ("dest", "dest")):
-        if not net.registered(message[key]):
-            raise BadOutput(
-                f"Invalid {name} for message from node {node_id}: {message[key]!r} is no node, "
-                "service or open client of this test (a client is closed once its operation "
-                f"is over: a late reply to it is lost):\n\n{_clip(line)}"
-            )
-    body = message.get("body")
-    sent: Message = {
-        "src": message["src"],
-        "dest": message["dest"],
-        "body": {} if body is None else body,
-    }
-    net.send(sent)
-    return sent
-
-
-def _malformed_text(node_id: str, line: str, reason: str) -> str:
-    return (
-        f"Malformed network message. Node {node_id} tried to send the following message "
-        f"via STDOUT:\n\n{_clip(line)}\n\nThis is malformed because {reason}."
-    )
-
-
-def _malformed(message: Any) -> str | None:
-    if type(message) is not dict:
-        kind = "null" if message is None else type(message).__name__
-        return f"it is a JSON {kind}, not an object"
-    extra = sorted(set(message) - _ENVELOPE)
-    if extra:
-        keys = ", ".join(f"`{k}`" for k in extra)
-        return f"it has {keys} at the top level, where only `src`, `dest`, `body` and `id` may be"
-    for key in ("src", "dest"):
-        if key not in message:
-            return f"it has no `{key}`"
-        if type(message[key]) is not str:
-            return f"`{key}` is not a string"
-    body = message.get("body")
-    if body is not None and type(body) is not dict:
-        return "`body` is not an object"
-    if "id" in message and type(message["id"]) is not int:
-        return "`id` is not an integer"
-    return None
-
-
 def _status(status: int) -> str:
     if status < 0:
         try:
@@ -489,7 +347,3 @@ def _status(status: int) -> str:
         except ValueError:
             return str(status)
     return str(status)
-
-
-def _clip(text: str, limit: int = 2000) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -420,18 +420,14 @@ class Eventual(Generic[M]):
 
     Before each request Maelstrom draws a replica to merge into another, but
     then builds the new replica vector from the pre-merge one, so the merge is
-    lost: in Maelstrom's lww-kv the replicas never exchange writes. That is
-    the default here too. With ``gossip=True`` the merge is kept, as
-    Maelstrom's documentation describes, and replicas converge.
+    lost: in Maelstrom's lww-kv the replicas never exchange writes, and here
+    neither (the draw is kept, so requests are routed as Maelstrom routes them).
     """
 
-    def __init__(
-        self, initial: M, rng: random.Random, replicas: int = 2, *, gossip: bool = False
-    ) -> None:
+    def __init__(self, initial: M, rng: random.Random, replicas: int = 2) -> None:
         if replicas < 1:
             raise ValueError(f"replicas must be at least 1, not {replicas}")
         self._rng = rng
-        self._gossip = gossip
         self._replicas = [initial] * replicas
 
     @property
@@ -440,13 +436,13 @@ class Eventual(Generic[M]):
         return tuple(self._replicas)
 
     def handle(self, src: str, body: Mapping[str, Any]) -> Reply:
-        """Maybe merge two replicas, then apply ``body`` to a random replica."""
+        """Apply ``body`` to a random replica."""
         replicas, randrange = self._replicas, self._rng.randrange
         n = len(replicas)
-        # Drawn even without gossip so that both modes route requests alike.
-        source, dest = randrange(n), randrange(n)
-        if self._gossip:
-            replicas[dest] = replicas[source].merge(replicas[dest])
+        # The two replicas of the merge Maelstrom draws and then loses: drawn here too,
+        # so the serving replica comes from the same stream and recorded seeds replay.
+        randrange(n)
+        randrange(n)
         i = randrange(n)
         replicas[i], reply = replicas[i].handle(body)
         return reply

@@ -25,9 +25,10 @@ import looptime
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
 from glomers.bench.faults import FAULTS
-from glomers.bench.inproc import InProcessHost, PausableLoop
+from glomers.bench.hosts import NodeFault
+from glomers.bench.inproc import InProcessHost
 from glomers.bench.net import Journal, Network
-from glomers.bench.process import NodeFault
+from glomers.bench.pausable import PausableLoop
 from glomers.bench.workloads.registry import entry
 from glomers.node import Node, RunWhileLoading, loading_builder
 

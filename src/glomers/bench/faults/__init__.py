@@ -16,7 +16,6 @@ from glomers.bench.faults.base import (
     NODE_SPECS,
     UNKNOWN_COLOR,
     Fault,
-    Host,
     HostFault,
     NetworkFault,
     Stage,
@@ -35,6 +34,7 @@ from glomers.bench.faults.loss import Loss
 from glomers.bench.faults.partition import Partition
 from glomers.bench.faults.pause import Pause
 from glomers.bench.faults.slow import Slow
+from glomers.bench.hosts import Host
 
 # The order of registration is the order of the streams (each stream draws its
 # own generator in turn) and of the choices within one: it fixes what a seed does.

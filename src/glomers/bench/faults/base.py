@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from glomers.bench.hosts import Host
 from glomers.bench.net import Network
 
 #: The faults known to the bench, by name, in the order they were registered
@@ -83,17 +84,6 @@ def by_operation(f: str) -> tuple[type[Fault], bool] | None:
         if f == fault.ends:
             return fault, False
     return None
-
-
-class Host(Protocol):
-    """What the faults need from a node's host."""
-
-    up: bool
-    paused: bool
-
-    async def kill(self) -> None: ...
-    def pause(self) -> None: ...
-    def resume(self) -> None: ...
 
 
 class Stage(Protocol):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from glomers.bench.pages.explain import pct, why, workload_of
+from glomers.bench.words import clipped
 
 VERDICTS = {
     True: "Valid: every checker passed.",
@@ -106,8 +107,7 @@ def _exception_lines(results: Mapping[str, Any]) -> list[str]:
     lines = []
     for kind in kinds[:_MAX_EXCEPTIONS]:
         example = kind.get("example") or {}
-        why = str(example.get("error", ""))
-        why = why if len(why) <= 200 else why[:200] + "..."
+        why = clipped(str(example.get("error", "")), 200)
         lines.append(
             f"info: {kind.get('count')} x {kind.get('class')}, e.g. {example.get('f')} on "
             f"{example.get('node')}: {why}"
@@ -172,13 +172,9 @@ def node_error_lines(results: Mapping[str, Any]) -> list[str]:
     for error in errors:
         problem = str(error.get("problem", "")).split("\n", 1)[0]
         lines.append(f"  {error.get('node')} at {error.get('time', 0) / 1e9:.3f} s: {problem}")
-        lines.append(f"    line: {_clip_line(str(error.get('line', '')))}")
+        lines.append(f"    line: {clipped(str(error.get('line', '')), 200, quote=True)}")
     lines.append("")
     return lines
-
-
-def _clip_line(line: str, limit: int = 200) -> str:
-    return repr(line) if len(line) <= limit else repr(line[:limit]) + "..."
 
 
 def per_op(counts: dict[str, Any]) -> str:
