@@ -52,6 +52,23 @@ def test_fuzz_passes_the_project_counter() -> None:
     assert "6 of 6 seeds run; 0 failing" in done.stdout
 
 
+def test_what_nodes_and_runs_log_stays_out_of_fuzz_output(tmp_path: Path) -> None:
+    # Logged warnings and protocol errors belong to one run; fuzz reports seeds.
+    node = tmp_path / "chatty.py"
+    node.write_text(
+        "import logging\n"
+        "from glomers.examples.echo import build as echo\n"
+        "def build():\n"
+        "    logging.getLogger('chatty').warning('CHATTY NODE WARNING')\n"
+        "    return echo()\n"
+    )
+    done = fuzz("-w", "echo", "--bin", str(node), "--node-count", "1", "--time-limit", "1",
+                "--seeds", "2", "--jobs", "1")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 of 2 seeds run; 0 failing" in done.stdout
+    assert "CHATTY" not in done.stdout + done.stderr
+
+
 def test_fuzz_refuses_a_non_python_node() -> None:
     done = fuzz("-w", "echo", "--bin", "/bin/cat", "--seeds", "2")
     assert done.returncode == 254
