@@ -359,18 +359,6 @@ def _read(run: Run, folder: Path | None) -> dict[str, Any]:
     return cf.figures(results, history, run.exit_code)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list):
-        return " ".join(map(str, value))
-    return str(value)
-
-
 def summary_rows(pairs: Sequence[tuple[Run, Run]]) -> list[dict[str, Any]]:
     """Each row with both benches' cells: the value (one seed) or summary (several)."""
     ours = [g.figures for g, _ in pairs]
@@ -396,7 +384,7 @@ def print_report(
     table.add_column("ratio", justify="right")
     for row in rows:
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.3g}"
-        table.add_row(row["row"], _cell(row["glomers"]), _cell(row["maelstrom"]), ratio)
+        table.add_row(row["row"], cf.cell(row["glomers"]), cf.cell(row["maelstrom"]), ratio)
     console.print(table)
     for bench in ("glomers", "maelstrom"):
         if bench in agreement:

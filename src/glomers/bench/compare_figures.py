@@ -111,15 +111,21 @@ def summarise(values: Sequence[Any], name: str) -> Any:
         return f"converged {same}/{n}"
     if name != "exit code" and present and all(_numeric(v) for v in present):
         return value_summary(present)["median"]
-    counts = Counter(_label(v) for v in values)
+    counts = Counter(cell(v) for v in values)
     return ", ".join(f"{label} {k}/{n}" for label, k in counts.most_common())
 
 
-def _label(value: Any) -> str:
+def cell(value: Any) -> str:
+    """A figure as a table shows it: ``—`` for none, booleans as Maelstrom
+    writes them, floats to 4 significant digits, lists space-separated."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return " ".join(map(str, value))
     return str(value)
 
 
