@@ -362,24 +362,6 @@ def test_lww_cas_ignores_create_if_not_exists() -> None:
     assert state == PersistentLWWKV()
 
 
-def test_lww_merge_takes_the_later_write_per_key_and_the_larger_clock() -> None:
-    a, _ = run(PersistentLWWKV(), write("x", "a0"), write("x", "a1"), write("only-a", 1))
-    b, _ = run(PersistentLWWKV(), write("x", "b0"), write("only-b", 2))
-    assert (a.clock, b.clock) == (3, 2)
-    for merged in (a.merge(b), b.merge(a)):
-        assert dict(merged.items()) == {"x": (1, "a1"), "only-a": (2, 1), "only-b": (1, 2)}
-        assert merged.clock == 3
-    assert dict(a.items())["x"] == (1, "a1") and dict(b.items())["x"] == (0, "b0")
-
-
-def test_lww_merge_ties_go_to_the_receiver() -> None:
-    a, _ = PersistentLWWKV().handle(write("x", "a"))
-    b, _ = PersistentLWWKV().handle(write("x", "b"))
-    assert value_of(a.merge(b), "x") == "a"
-    assert value_of(b.merge(a), "x") == "b"
-    assert a.merge(a) is a
-
-
 # ---------------------------------------------------------------------------
 # Linearizable
 

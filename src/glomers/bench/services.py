@@ -34,7 +34,6 @@ from glomers.errors import ErrorCode
 __all__ = [
     "Eventual",
     "Linearizable",
-    "Mergeable",
     "PersistentKV",
     "PersistentLWWKV",
     "PersistentService",
@@ -58,14 +57,6 @@ class PersistentService(Protocol):
 
     def handle(self, body: Mapping[str, Any]) -> tuple[Self, Reply]:
         """The state after ``body`` and the reply to send back."""
-        ...
-
-
-class Mergeable(PersistentService, Protocol):
-    """A state whose replicas can be reconciled, last write winning."""
-
-    def merge(self, other: Self) -> Self:
-        """This state merged with ``other``; ties go to ``self``."""
         ...
 
 
@@ -284,15 +275,6 @@ class PersistentLWWKV:
     def _put(self, ckey: Hashable, key: Any, value: Any) -> PersistentLWWKV:
         return PersistentLWWKV(self._clock + 1, self._map.set(ckey, (key, self._clock, value)))
 
-    def merge(self, other: PersistentLWWKV) -> PersistentLWWKV:
-        """Both maps combined: the later timestamp wins a key, ``self`` wins ties."""
-        if other is self:
-            return self
-        merged = self._map.update_with(
-            lambda mine, theirs: theirs if mine[1] < theirs[1] else mine, other._map
-        )
-        return PersistentLWWKV(max(self._clock, other._clock), merged)
-
     def items(self) -> Iterator[tuple[Any, tuple[int, Any]]]:
         """(key, (timestamp, value)) pairs, in no particular order."""
         return ((key, (ts, value)) for key, ts, value in self._map.itervalues())
@@ -337,7 +319,6 @@ class PersistentTSO:
 # Consistency wrappers (not thread-safe: the bench calls them from one thread)
 
 S = TypeVar("S", bound=PersistentService)
-M = TypeVar("M", bound=Mergeable)
 
 
 class Linearizable(Generic[S]):
@@ -415,8 +396,8 @@ class Sequential(Generic[S]):
         return reply
 
 
-class Eventual(Generic[M]):
-    """Several replicas of a mergeable state; each request goes to a random one.
+class Eventual(Generic[S]):
+    """Several replicas of a state; each request goes to a random one.
 
     Before each request Maelstrom draws a replica to merge into another, but
     then builds the new replica vector from the pre-merge one, so the merge is
@@ -424,14 +405,14 @@ class Eventual(Generic[M]):
     neither (the draw is kept, so requests are routed as Maelstrom routes them).
     """
 
-    def __init__(self, initial: M, rng: random.Random, replicas: int = 2) -> None:
+    def __init__(self, initial: S, rng: random.Random, replicas: int = 2) -> None:
         if replicas < 1:
             raise ValueError(f"replicas must be at least 1, not {replicas}")
         self._rng = rng
         self._replicas = [initial] * replicas
 
     @property
-    def states(self) -> tuple[M, ...]:
+    def states(self) -> tuple[S, ...]:
         """The replicas' current states."""
         return tuple(self._replicas)
 
