@@ -67,7 +67,7 @@ def challenge_parser() -> argparse.ArgumentParser:
     params.add_arguments(
         parser,
         [declared[name] for name in TAKEN],
-        helps={"seed": "the first seed, then the next ones (default: fresh ones, printed)"},
+        helps={"seed": "the first seed, then the next ones; without it, fresh ones, printed"},
     )
     return parser
 
