@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,11 @@ def open_store(root: Path, workload: str) -> RunStore | None:
         return None
 
 
-async def run_test(args: argparse.Namespace) -> int:
+#: Told each run's outcome and folder once they are recorded (``glomers challenge``).
+Recorded = Callable[[Outcome, Path], None]
+
+
+async def run_test(args: argparse.Namespace, recorded: Recorded | None = None) -> int:
     opts = params.build_options(vars(args))
     argv = node_argv(args)
     store = open_store(args.store, opts.workload)
@@ -96,6 +101,8 @@ async def run_test(args: argparse.Namespace) -> int:
         kill_all()
         store.close()
     _record(store, outcome, opts.workload, pages=not args.no_pages)
+    if recorded is not None:
+        recorded(outcome, store.dir)
     if interrupted:
         raise KeyboardInterrupt
     return outcome.exit_code
@@ -117,7 +124,7 @@ def parse_test_args(
     return args
 
 
-def run_sim(args: argparse.Namespace) -> int:
+def run_sim(args: argparse.Namespace, recorded: Recorded | None = None) -> int:
     """``glomers test --sim``: the same test, in process, on a virtual clock."""
     opts = params.build_options(vars(args))
     try:
@@ -142,6 +149,8 @@ def run_sim(args: argparse.Namespace) -> int:
     finally:
         store.close()
     _record(store, outcome, opts.workload, pages=not args.no_pages)
+    if recorded is not None:
+        recorded(outcome, store.dir)
     return outcome.exit_code
 
 
@@ -176,6 +185,7 @@ COMMANDS = {
     "fuzz": "run a simulated test over many seeds and report the failing ones",
     "serve": "browse the results of past runs in a web browser",
     "compare": "run a node under glomers test and under Maelstrom and compare the verdicts",
+    "challenge": "run a Gossip Glomers challenge's test over seeds and check its targets",
 }
 
 
@@ -218,6 +228,10 @@ def main(argv: list[str] | None = None) -> None:
         from glomers.bench.compare import compare
 
         sys.exit(compare(argv[1:]))
+    if argv[0] == "challenge":
+        from glomers.bench.challenge import challenge
+
+        sys.exit(challenge(argv[1:]))
     args = parse_test_args(argv[1:])
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
