@@ -1,9 +1,11 @@
-"""What the pages of a run cost: plots, timeline and report, each timed alone.
+"""What the pages of a run cost: plots, timeline, message diagram and report.
 
 Simulates the standard run and the 25-node run once each (``--no-pages``),
-then times each page writer on their histories, median of a few rounds in one
-process, and the first import of matplotlib in a fresh process (which every
-``glomers test`` pays once, when it draws).
+then times each page writer on their histories and journals, median of a few
+rounds in one process, and the first import of matplotlib in a fresh process
+(which every ``glomers test`` pays once, when it draws). With Playwright and
+Chromium present, it also times the message diagram's first render: from
+opening the file to the first frame drawn, in a fresh tab each round.
 
     python benchmarks/pages.py --rounds 5
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from glomers.bench.pages import plots, report, timeline
+from glomers.bench.pages import messages, plots, report, timeline
 from glomers.bench.store import read_history
 
 RUNS = {
@@ -45,6 +48,29 @@ def median_time(fn: Callable[[], object], rounds: int) -> float:
     return statistics.median(times)
 
 
+def first_render(page: Path, rounds: int) -> float | None:
+    """Median seconds from opening ``page`` in Chromium to its first frame drawn."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if chromium is None:
+        return None
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for _ in range(rounds):
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            started = time.perf_counter()
+            tab.goto(page.as_uri())
+            tab.wait_for_function("document.getElementById('canvas').dataset.drawn !== undefined")
+            times.append(time.perf_counter() - started)
+            tab.close()
+        browser.close()
+    return statistics.median(times)
+
+
 def measure(name: str, flags: str, rounds: int) -> str:
     """One table row: the run simulated once, then each page writer timed on it."""
     with tempfile.TemporaryDirectory() as store:
@@ -60,9 +86,18 @@ def measure(name: str, flags: str, rounds: int) -> str:
         t_timeline = median_time(lambda: timeline.write_timeline(page, history, name), rounds)
         t_report = median_time(lambda: report.write_report(run, results, history), rounds)
         size = page.stat().st_size / 1e6
+        journal, diagram = run / "net-journal.jsonl", run / "messages.html"
+        origin = int(results.get("history_origin") or 0)
+        count = len(messages.read_journal(journal, origin)["messages"]["id"])
+        t_messages = median_time(
+            lambda: messages.write_messages(diagram, journal, name, origin), rounds
+        )
+        render = first_render(diagram, rounds)
+        shown = "-" if render is None else f"{render:.2f} s"
+        diagram_size = diagram.stat().st_size / 1e6
     return (
         f"| {name} | {ops} | {t_plots:.2f} s | {t_timeline:.2f} s | {t_report:.3f} s "
-        f"| {size:.1f} MB |"
+        f"| {size:.1f} MB | {count} | {t_messages:.2f} s | {diagram_size:.1f} MB | {shown} |"
     )
 
 
@@ -77,8 +112,11 @@ def main() -> None:
     ]  # fmt: skip
     print(f"median of {args.rounds} rounds, Python {sys.version.split()[0]}\n")
     print(f"first import of matplotlib: {statistics.median(imports):.2f} s\n")
-    print("| run | operations | plots | timeline.html | report.html | timeline size |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| run | operations | plots | timeline.html | report.html | timeline size "
+        "| messages | messages.html | its size | first render |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, flags in RUNS.items():
         print(measure(name, flags, args.rounds))
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +57,7 @@ _SKIPPED_TYPES = frozenset({"init", "init_ok"})
 _NS_PER_US = 1_000
 
 
-class _Body(msgspec.Struct):
+class _Wire(msgspec.Struct):
     src: str
     dest: str
     body: msgspec.Raw
@@ -68,7 +67,7 @@ class _Event(msgspec.Struct):
     event: str
     time: int | float
     id: int
-    message: _Body
+    message: msgspec.Raw  # decoded for sends only
 
 
 def participant_key(name: str) -> tuple[int, str, int]:
@@ -116,30 +115,6 @@ def type_colors(types: Iterable[str]) -> dict[str, str]:
     return colors
 
 
-@dataclass(slots=True)
-class _Message:
-    src: str
-    dest: str
-    kind: str
-    body: bytes
-    id: int
-    sent: int  # ns, history time
-    sent_step: int
-    received: int | None = None
-    received_step: int = -1
-    label: str = field(default="")
-
-
-def _color(m: _Message) -> int | None:
-    """Maelstrom's colour of a message, as an index into the page's colours:
-    0 for an error, 1 for traffic with a client, else None (its type's)."""
-    if m.kind == "error":
-        return 0
-    if is_client_id(m.src) or is_client_id(m.dest):
-        return 1
-    return None
-
-
 def _events(journal: Path) -> Iterator[_Event]:
     decode = msgspec.json.Decoder(_Event).decode
     with journal.open("rb") as f:
@@ -165,72 +140,88 @@ def read_journal(journal: Path, origin: int = 0) -> dict[str, Any]:
     ``received_step`` (the journal row of the send and the delivery, -1 when
     never delivered) and ``body`` (the body's JSON as the journal has it).
     ``colors`` are Maelstrom's two (error, client traffic) then those of
-    ``type_colors``, the types seen between servers.
-    ``steps`` is the number of rows, ``total`` the messages in the journal
-    (more than drawn beyond ``MESSAGE_LIMIT``).
+    ``type_colors``, the types seen between servers. ``steps`` is the number
+    of rows, ``total`` the messages in the journal (more than drawn beyond
+    ``MESSAGE_LIMIT``).
     """
+    decode_wire = msgspec.json.Decoder(_Wire).decode
     decode = msgspec.json.decode
-    messages: dict[int, _Message] = {}
-    total = 0
-    step = 0
+    where: dict[int, int] = {}  # network id -> position
+    src: list[str] = []
+    dest: list[str] = []
+    kinds: list[str] = []
+    labels: list[str] = []
+    ids: list[int] = []
+    sent: list[int] = []
+    received: list[int | None] = []
+    sent_step: list[int] = []
+    received_step: list[int] = []
+    bodies: list[str] = []
+    total = step = 0
     for event in _events(journal):
-        message = event.message
-        sent = messages.get(event.id)
-        if event.event == "send":
-            body = decode(message.body)
-            kind = _body_type(body)
-            if kind in _SKIPPED_TYPES:
-                continue
-            total += 1
-            if len(messages) >= MESSAGE_LIMIT:
-                continue
-            when = round(event.time) - origin
-            messages[event.id] = _Message(
-                message.src, message.dest, kind, bytes(message.body), event.id, when, step,
-                label=label(body) if isinstance(body, dict) else _json(body)[:LABEL_CHARS],
-            )  # fmt: skip
-            step += 1
-        elif event.event == "recv" and sent is not None and sent.received is None:
-            sent.received = round(event.time) - origin
-            sent.received_step = step
-            step += 1
-    shown = list(messages.values())
-    participants = sorted({m.src for m in shown} | {m.dest for m in shown}, key=participant_key)
-    where = {name: i for i, name in enumerate(participants)}
-    types = sorted({m.kind for m in shown})
-    # Only messages between servers show their type's colour.
-    by_type = type_colors(m.kind for m in shown if _color(m) is None)
+        if event.event == "recv":
+            at = where.get(event.id)
+            if at is not None and received_step[at] < 0:
+                received[at] = (round(event.time) - origin) // _NS_PER_US
+                received_step[at] = step
+                step += 1
+            continue
+        if event.event != "send":
+            continue
+        wire = decode_wire(event.message)
+        body = decode(wire.body)
+        kind = _body_type(body)
+        if kind in _SKIPPED_TYPES:
+            continue
+        total += 1
+        if len(ids) >= MESSAGE_LIMIT or event.id in where:
+            continue
+        where[event.id] = len(ids)
+        src.append(wire.src)
+        dest.append(wire.dest)
+        kinds.append(kind)
+        labels.append(label(body) if isinstance(body, dict) else _json(body)[:LABEL_CHARS])
+        ids.append(event.id)
+        sent.append((round(event.time) - origin) // _NS_PER_US)
+        received.append(None)
+        sent_step.append(step)
+        received_step.append(-1)
+        bodies.append(bytes(wire.body).decode("utf-8", errors="backslashreplace"))
+        step += 1
+    participants = sorted({*src, *dest}, key=participant_key)
+    clients = {name for name in participants if is_client_id(name)}
+    # Maelstrom's colours: 0 for an error, 1 for traffic with a client, else
+    # (-1 here) the colour of the message's type.
+    maelstrom = [
+        0 if k == "error" else 1 if s in clients or d in clients else -1
+        for k, s, d in zip(kinds, src, dest, strict=True)
+    ]
+    by_type = type_colors(k for k, c in zip(kinds, maelstrom, strict=True) if c < 0)
     colors = [ERROR_COLOR, CLIENT_COLOR, *by_type.values()]
-    color_index = {c: i for i, c in enumerate(colors)}
-    labels: dict[str, int] = {}
-    columns: dict[str, list[Any]] = {
-        k: []
-        for k in ("src", "dest", "type", "color", "label", "id", "sent", "received",
-                  "sent_step", "received_step", "body")
-    }  # fmt: skip
+    type_color = {t: colors.index(c) for t, c in by_type.items()}
+    types = sorted(set(kinds))
     type_index = {t: i for i, t in enumerate(types)}
-    for m in shown:
-        color = _color(m)
-        if color is None:
-            color = color_index[by_type[m.kind]]
-        columns["src"].append(where[m.src])
-        columns["dest"].append(where[m.dest])
-        columns["type"].append(type_index[m.kind])
-        columns["color"].append(color)
-        columns["label"].append(labels.setdefault(m.label, len(labels)))
-        columns["id"].append(m.id)
-        columns["sent"].append(m.sent // _NS_PER_US)
-        columns["received"].append(None if m.received is None else m.received // _NS_PER_US)
-        columns["sent_step"].append(m.sent_step)
-        columns["received_step"].append(m.received_step)
-        columns["body"].append(m.body.decode("utf-8", errors="backslashreplace"))
+    place = {name: i for i, name in enumerate(participants)}
+    label_index: dict[str, int] = {}
     return {
         "participants": participants,
         "types": types,
         "type_colors": by_type,
         "colors": colors,
-        "labels": list(labels),
-        "messages": columns,
+        "labels": list(dict.fromkeys(labels)),
+        "messages": {
+            "src": [place[n] for n in src],
+            "dest": [place[n] for n in dest],
+            "type": [type_index[k] for k in kinds],
+            "color": [type_color[k] if c < 0 else c for k, c in zip(kinds, maelstrom, strict=True)],
+            "label": [label_index.setdefault(text, len(label_index)) for text in labels],
+            "id": ids,
+            "sent": sent,
+            "received": received,
+            "sent_step": sent_step,
+            "received_step": received_step,
+            "body": bodies,
+        },
         "steps": step,
         "total": total,
     }
@@ -270,6 +261,10 @@ def render_messages(data: Mapping[str, Any], title: str) -> str:
         + f'<p class="legend"><span class="k" style="background:{ERROR_COLOR}"></span>error'
         f'<span class="k" style="background:{CLIENT_COLOR}"></span>to or from a client'
         f'{types}<span class="k lost">×</span>never delivered</p>\n'
+        + '<p class="note">Time runs downwards, one row per send or delivery, in the order '
+        "they happened (so messages of the same instant stay apart; the times are at the left). "
+        "Each arrow goes from a message's send to its delivery; hover it for the whole message. "
+        "Choose participants and a time window (messages sent or delivered in it) below.</p>\n"
         f"{_CONTROLS}"
         '<p class="note" id="status"></p>\n</header>\n'
         '<div id="view"><canvas id="canvas"></canvas><div id="scroll">'
@@ -519,7 +514,7 @@ function details(i) {
   const src = P[M.src[i]], dest = P[M.dest[i]], r = M.received[i];
   const lines = [`${src} → ${dest}: ${D.types[M.type[i]]} (message ${M.id[i]})`,
     `sent ${secs(M.sent[i])}`];
-  lines.push(r === null ? "never delivered" :
+  lines.push(r === null ? "never delivered (lost, dropped by a partition, or still on its way)" :
     `delivered ${secs(r)}, after ${((r - M.sent[i]) / 1e3).toFixed(3)} ms`);
   lines.push(`{"id":${M.id[i]},"src":${JSON.stringify(src)},"dest":${JSON.stringify(dest)},` +
     `"body":${M.body[i]}}`);
