@@ -13,10 +13,12 @@ label is Maelstrom's: the type and the body without ``type``, ``msg_id`` and
 delivered (lost, dropped by a partition, or still in flight at the end) is a
 dashed stub from its send, ending in a cross.
 
-Unlike Maelstrom's, which stops after 10,000 events, the page draws a whole
-run: the journal goes into the page as compact data, and a small inline
-script draws on a canvas only the rows in view, for the participants and the
-time window chosen; hovering an arrow shows the whole message and its times.
+Unlike Maelstrom's, which stops after 10,000 events and leaves out messages
+never delivered, the page draws a whole run: the journal goes into the page as
+compact data, and a small inline script draws on a canvas only the rows in
+view, for the participants and the time window chosen; hovering an arrow shows
+the whole message and its times. When the participants are too many to fit
+side by side, the page starts with the messages between servers only.
 The page is a single static file that opens from the file system, with
 nothing fetched.
 """
@@ -42,8 +44,8 @@ MESSAGE_LIMIT = 300_000
 #: Maelstrom's colours for errors and for traffic with a client.
 ERROR_COLOR = "#FF1E90"
 CLIENT_COLOR = "#81BFFC"
-#: The colours of the other message types: dark enough for white labels to
-#: stand out, and far from the two above. A type keeps its colour from run to
+#: The colours of the other message types: dark enough to show on white, and
+#: far from the two above. A type keeps its colour from run to
 #: run (it comes from a hash of its name).
 PALETTE = (
     "#000000", "#d95f02", "#1b9e77", "#7570b3", "#66a61e",
