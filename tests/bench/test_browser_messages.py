@@ -112,7 +112,7 @@ def test_filter_by_time_window(run: Path, data: dict[str, Any], watched: Watched
 
 
 def test_only_rows_in_view_are_drawn(run: Path, data: dict[str, Any], watched: Watched) -> None:
-    page = opened(watched, run, {"width": 1100, "height": 700})
+    page = opened(watched, run, {"width": 1100, "height": 800})
     total = len(data["messages"]["id"])
     shown, drawn = counts(page)
     assert shown == total and 0 < drawn < total
@@ -122,6 +122,9 @@ def test_only_rows_in_view_are_drawn(run: Path, data: dict[str, Any], watched: W
     page.wait_for_function("!diagram.drawn().some((a) => a[0] === 0)")
     last = {a[0] for a in page.evaluate("diagram.drawn()")}
     assert total - 1 in last
+    # Rows of 4 pixels: everything fits in view.
+    page.eval_on_selector("#row", "r => { r.value = 4; r.dispatchEvent(new Event('input')); }")
+    assert counts(page) == (total, total)
     assert watched.errors == []
 
 

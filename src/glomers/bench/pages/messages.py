@@ -371,7 +371,12 @@ if (GUTTER + P.length * MIN_COL > scroll.clientWidth && P.some((n) => !n.startsW
   $("mode").value = "both";
 }
 for (const id of ["mode", "from", "to"]) $(id).addEventListener("input", refilter);
-$("row").addEventListener("input", () => { layout(); });
+$("row").addEventListener("input", () => {
+  // Keep the row at the top in view while the rows grow or shrink.
+  const top = (scroll.scrollTop - HEAD) / row;
+  layout();
+  scroll.scrollTop = Math.max(0, HEAD + top * row);
+});
 
 function refilter() {
   const from = parseFloat($("from").value), to = parseFloat($("to").value);
@@ -523,7 +528,14 @@ function details(i) {
   return lines.join("\n");
 }
 
-scroll.addEventListener("scroll", () => { tip.hidden = true; requestAnimationFrame(draw); });
+let pending = false;
+scroll.addEventListener("scroll", () => {
+  tip.hidden = true;
+  if (!pending) {
+    pending = true;
+    requestAnimationFrame(() => { pending = false; draw(); });
+  }
+});
 scroll.addEventListener("mouseleave", () => { tip.hidden = true; });
 scroll.addEventListener("mousemove", (ev) => {
   const box = scroll.getBoundingClientRect(), px = ev.clientX - box.left, py = ev.clientY - box.top;
