@@ -30,8 +30,21 @@ TALL: ViewportSize = {"width": 1100, "height": 4000}  # room for every row of th
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory, simulated_run: Callable[..., Path]) -> Path:
-    return simulated_run(tmp_path_factory.mktemp("messages") / "store", FLAGS)
+def runs(
+    tmp_path_factory: pytest.TempPathFactory, simulated_run: Callable[..., Path]
+) -> dict[str, Path]:
+    # Made before the browser starts: Playwright's loop and a simulation's cannot share a thread.
+    store = tmp_path_factory.mktemp("messages") / "store"
+    return {
+        "counter": simulated_run(store, FLAGS),
+        # Echo nodes talk only with clients.
+        "echo": simulated_run(store, "-w echo --node-count 2 --rate 10 --time-limit 1"),
+    }
+
+
+@pytest.fixture(scope="module")
+def run(runs: dict[str, Path]) -> Path:
+    return runs["counter"]
 
 
 @pytest.fixture(scope="module")
@@ -170,4 +183,14 @@ def test_report_links_the_diagram(run: Path, watched: Watched) -> None:
     page.wait_for_load_state()
     assert page.url.endswith("/messages.html")
     page.wait_for_function("document.getElementById('canvas').dataset.drawn > 0")
+    assert watched.errors == []
+
+
+def test_only_client_traffic_stays_in_view(runs: dict[str, Path], watched: Watched) -> None:
+    # Nothing between servers to narrow a crowded view down to: everything stays.
+    echo = runs["echo"]
+    total = len(read_journal(echo / "net-journal.jsonl")["messages"]["id"])
+    page = opened(watched, echo, {"width": 260, "height": 800})
+    assert total > 0 and counts(page)[0] == total
+    assert page.eval_on_selector("#mode", "s => s.value") == "any"
     assert watched.errors == []

@@ -363,8 +363,10 @@ $("all").onclick = () => tick(() => true);
 $("none").onclick = () => tick(() => false);
 $("servers").onclick = () => { $("mode").value = "both"; tick((name) => !name.startsWith("c")); };
 // Too many participants to see at once (clients come and go): start with the
-// messages between servers, which are what a node's design is about.
-if (GUTTER + P.length * MIN_COL > scroll.clientWidth && P.some((n) => !n.startsWith("c"))) {
+// messages between servers, which are what a node's design is about, if any.
+const server = (j) => !P[j].startsWith("c");
+const between = M.src.some((s, i) => server(s) && server(M.dest[i]));
+if (GUTTER + P.length * MIN_COL > scroll.clientWidth && between) {
   boxes.querySelectorAll("input").forEach((c) => {
     if (P[+c.dataset.i].startsWith("c")) { c.checked = false; ticked[+c.dataset.i] = 0; }
   });
