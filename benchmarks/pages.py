@@ -1,9 +1,13 @@
-"""What the pages of a run cost: plots, timeline and report, each timed alone.
+"""What the pages of a run cost: plots, timeline, message diagram and report.
 
 Simulates the standard run and the 25-node run once each (``--no-pages``),
-then times each page writer on their histories, median of a few rounds in one
-process, and the first import of matplotlib in a fresh process (which every
-``glomers test`` pays once, when it draws).
+then times each page writer on their histories and journals, median of a few
+rounds in one process, and the first import of matplotlib in a fresh process
+(which every ``glomers test`` pays once, when it draws). With Playwright and
+Chromium present, it also times the message diagram in a fresh tab each
+round: its first render (from opening the file to the end of its load event,
+by which its inline script has drawn the first frame), a redraw after a
+scroll, and a change of time window.
 
     python benchmarks/pages.py --rounds 5
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -20,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from glomers.bench.pages import plots, report, timeline
+from glomers.bench.pages import messages, plots, report, timeline
 from glomers.bench.store import read_history
 
 RUNS = {
@@ -45,6 +50,57 @@ def median_time(fn: Callable[[], object], rounds: int) -> float:
     return statistics.median(times)
 
 
+# In the page: the ms a scroll's redraw takes (a jump down the rows, then a
+# resize, which lays out and draws at once), and a new time window's refilter.
+REDRAW = """() => {
+  const scroll = document.getElementById("scroll"), from = document.getElementById("from");
+  const redraw = [], refilter = [];
+  for (let k = 1; k <= 20; k++) {
+    const t = performance.now();
+    scroll.scrollTop = k * 997 * 20;
+    window.dispatchEvent(new Event("resize"));
+    redraw.push(performance.now() - t);
+  }
+  for (const value of ["5", "0", "10", "0"]) {
+    const t = performance.now();
+    from.value = value;
+    from.dispatchEvent(new Event("input"));
+    refilter.push(performance.now() - t);
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  return [median(redraw), median(refilter)];
+}"""
+
+
+def in_browser(page: Path, rounds: int) -> tuple[float, float, float] | None:
+    """In Chromium, medians over fresh tabs: seconds from opening ``page`` to its
+    first frame drawn, and ms to redraw after a scroll and to apply a new time
+    window (None without Playwright or Chromium)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if chromium is None:
+        return None
+    first, redraw, refilter = [], [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for _ in range(rounds):
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.goto(page.as_uri())
+            # The page draws its first frame in an inline script, before the load
+            # event ends: the time from navigation to then (ms).
+            end = tab.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            first.append(end / 1000)
+            draw, filtered = tab.evaluate(REDRAW)
+            redraw.append(draw)
+            refilter.append(filtered)
+            tab.close()
+        browser.close()
+    return statistics.median(first), statistics.median(redraw), statistics.median(refilter)
+
+
 def measure(name: str, flags: str, rounds: int) -> str:
     """One table row: the run simulated once, then each page writer timed on it."""
     with tempfile.TemporaryDirectory() as store:
@@ -60,9 +116,22 @@ def measure(name: str, flags: str, rounds: int) -> str:
         t_timeline = median_time(lambda: timeline.write_timeline(page, history, name), rounds)
         t_report = median_time(lambda: report.write_report(run, results, history), rounds)
         size = page.stat().st_size / 1e6
+        journal, diagram = run / "net-journal.jsonl", run / "messages.html"
+        origin = int(results.get("history_origin") or 0)
+        count = len(messages.read_journal(journal, origin)["messages"]["id"])
+        t_messages = median_time(
+            lambda: messages.write_messages(diagram, journal, name, origin), rounds
+        )
+        browser = in_browser(diagram, rounds)
+        shown = (
+            "- | - | -"
+            if browser is None
+            else (f"{browser[0]:.2f} s | {browser[1]:.0f} ms | {browser[2]:.0f} ms")
+        )
+        diagram_size = diagram.stat().st_size / 1e6
     return (
         f"| {name} | {ops} | {t_plots:.2f} s | {t_timeline:.2f} s | {t_report:.3f} s "
-        f"| {size:.1f} MB |"
+        f"| {size:.1f} MB | {count} | {t_messages:.2f} s | {diagram_size:.1f} MB | {shown} |"
     )
 
 
@@ -77,8 +146,11 @@ def main() -> None:
     ]  # fmt: skip
     print(f"median of {args.rounds} rounds, Python {sys.version.split()[0]}\n")
     print(f"first import of matplotlib: {statistics.median(imports):.2f} s\n")
-    print("| run | operations | plots | timeline.html | report.html | timeline size |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| run | operations | plots | timeline.html | report.html | timeline size "
+        "| messages | messages.html | its size | first render | redraw | new window |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, flags in RUNS.items():
         print(measure(name, flags, args.rounds))
 

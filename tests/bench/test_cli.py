@@ -575,7 +575,7 @@ def test_sim_mode_writes_each_nodes_log_to_its_own_file(tmp_path: Path) -> None:
 
 def test_every_run_gets_its_pages_unless_told_not_to(tmp_path: Path) -> None:
     pages = ["latency-quantiles.png", "latency-raw.png", "rate.png", "read-lag.png",
-             "report.html", "timeline.html"]  # fmt: skip
+             "messages.html", "report.html", "timeline.html"]  # fmt: skip
     done, _ = glomers_test(tmp_path, "--sim -w g-counter --time-limit 5 --rate 20 --seed 3")
     run = (tmp_path / "store" / "latest").resolve()
     assert (

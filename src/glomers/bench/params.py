@@ -265,7 +265,7 @@ PARAMS: tuple[Param, ...] = (
           unlike_maelstrom="compare chooses where runs go; use --keep DIR", label="store",
           replay=False),
     Param("no_pages", ("--no-pages",), "write only the results, history and logs: no plots, "
-          "timeline or report.html (they take about a second)", default=False, switch=True,
+          "timeline, messages.html or report.html (about a second)", default=False, switch=True,
           scope="output", maelstrom=False, unlike_maelstrom="compare writes no pages",
           as_maelstrom=False, label="no pages", replay=False),
 )  # fmt: skip

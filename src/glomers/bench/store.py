@@ -6,7 +6,8 @@ received), and ``node-logs/<node>.log`` (what each node wrote on stderr); then
 the pages people look at: the plots (``latency-raw.png``,
 ``latency-quantiles.png``, ``rate.png``, and the workload's own, such as the
 counters' ``read-lag.png``),
-``timeline.html`` and ``report.html``, which brings them together.
+``timeline.html``, ``messages.html`` (the message diagram) and
+``report.html``, which brings them together.
 ``store/latest`` and ``store/<workload>/latest`` point at the newest run.
 """
 
@@ -70,17 +71,27 @@ class RunStore:
         (self.dir / "results.json").write_bytes(_pretty(results))
 
     def write_pages(self, history: Sequence[Op], results: dict[str, Any], workload: str) -> None:
-        """The plots, ``timeline.html`` and last ``report.html`` (which shows what
-        exists). A page that fails is logged and skipped: the results and the
-        history are already written, and the verdict stands without pictures."""
-        from glomers.bench.pages import plots, report, timeline  # matplotlib loads only here
+        """The plots, ``timeline.html``, ``messages.html`` (when the run has a
+        journal) and last ``report.html`` (which shows what exists). A page
+        that fails is logged and skipped: the results and the history are
+        already written, and the verdict stands without pictures."""
+        # matplotlib loads only here.
+        from glomers.bench.pages import messages, plots, report, timeline
+
+        title = f"{workload} {self.dir.name}"
+        journal = self.dir / "net-journal.jsonl"
+        origin = int(results.get("history_origin") or 0)
 
         steps: list[tuple[str, Callable[[], object]]] = [
             ("plots", lambda: plots.write_plots(self.dir, history, workload)),
             ("timeline", lambda: timeline.write_timeline(
-                self.dir / "timeline.html", history, f"{workload} {self.dir.name}")),
+                self.dir / "timeline.html", history, title)),
+            ("message diagram", lambda: messages.write_messages(
+                self.dir / "messages.html", journal, f"{title}: messages", origin)),
             ("report", lambda: report.write_report(self.dir, results, history)),
         ]  # fmt: skip
+        if not journal.is_file():  # a run that stopped before its first message
+            steps = [step for step in steps if step[0] != "message diagram"]
         for name, step in steps:
             try:
                 step()

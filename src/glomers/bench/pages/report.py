@@ -5,12 +5,12 @@ verdict first, then why the run is invalid or why it stopped early, the
 findings beyond Maelstrom (and whether ``--strict`` made them count), its
 parameters and the command that replays it, the figures (operations, latency,
 availability, messages, the workload checker's, exceptions, the workload's own
-such as the counters' read lag, faults), the plots and the timeline present in
-the folder, links to its files, and the end of each node's log. Why a checker
-failed is worded by ``explain``; what only one workload shows comes from its
-``Workload`` hooks. The page is a single file with inline CSS and no script;
-everything it shows or links is in the run folder, so it works opened from the
-file system.
+such as the counters' read lag, faults), the plots, the timeline and the
+message diagram present in the folder, links to its files, and the end of each
+node's log. Why a checker failed is worded by ``explain``; what only one
+workload shows comes from its ``Workload`` hooks. The page is a single file
+with inline CSS and no script; everything it shows or links is in the run
+folder, so it works opened from the file system.
 """
 
 from __future__ import annotations
@@ -124,6 +124,8 @@ def render_report(run_dir: Path, results: Mapping[str, Any], history: Sequence[O
     nav.append('<a href="#plots">Plots</a>')
     if (run_dir / "timeline.html").is_file():
         nav.append('<a href="timeline.html">Timeline</a>')
+    if (run_dir / "messages.html").is_file():
+        nav.append('<a href="messages.html">Messages</a>')
     nav += ['<a href="#files">Files</a>', '<a href="#logs">Node logs</a>']
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -460,6 +462,11 @@ def _files_html(run_dir: Path) -> str:
         out.append(
             '<li><a href="timeline.html">timeline.html</a>: every operation and nemesis '
             "step on a time line</li>\n"
+        )
+    if (run_dir / "messages.html").is_file():
+        out.append(
+            '<li><a href="messages.html">messages.html</a>: every message as an arrow '
+            "from its send to its delivery</li>\n"
         )
     for name, what in (
         ("results.json", "the checkers' results"),
