@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -223,6 +224,9 @@ def main(argv: list[str] | None = None) -> None:
             code = fuzz(argv[1:])
         except KeyboardInterrupt:  # a Ctrl-C after fuzz gave the default handler back
             code = 130
+        # The status is decided: one more Ctrl-C while the interpreter shuts down
+        # (joining the process pool's threads) must not turn it into a signal death.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(code)
     if argv[0] == "compare":
         from glomers.bench.compare import compare
