@@ -208,7 +208,7 @@ PARAMS: tuple[Param, ...] = (
           default="g-counter", choices=registry.names, label="workload"),
     Param("topology", ("--topology",), "the neighbours the broadcast workload suggests to "
           "each node", default="grid", choices=tuple(TOPOLOGIES), label="topology",
-          needs="workload", needs_when=lambda workload: workload == "broadcast"),
+          needs="workload", needs_when=lambda workload: registry.takes(workload, "topology")),
     Param("bin", ("--bin",), "the node program (any language); without it, the project's "
           "own node for the workload", metavar="PATH",
           scope="program", label="node program",

@@ -130,5 +130,6 @@ register(
         "messages broadcast to one node must reach every node",
         BroadcastWorkload,
         DefaultNode("glomers.examples.broadcast:build", "glomers.examples.broadcast"),
+        takes=("topology",),
     )
 )
