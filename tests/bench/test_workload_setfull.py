@@ -183,3 +183,21 @@ def test_the_summary_and_report_show_the_stale_element_in_words() -> None:
     )
     assert sentence in lines[2]
     assert ("stale element", sentence) in setfull.report_rows(result)
+
+
+def test_compare_reads_the_set_figures_from_both_benches() -> None:
+    from glomers.bench import maelstrom_results
+    from glomers.bench.compare_figures import figures
+
+    theirs = maelstrom_results.loads(
+        "{:valid? true, :workload {:valid? true, :stable-count 9, :lost-count 0, "
+        ":never-read-count 1, :stable-latencies {0 0, 0.5 12, 0.95 40, 0.99 50, 1 60}}}"
+    )
+    ops = [a, a_ok, r, ok(1, "read", [0])]
+    ours = {"valid": True, "workload": setfull.set_full(history(ops))}
+    rows_theirs, rows_ours = figures(theirs, [], 0), figures(ours, history(ops), 0)
+    assert rows_theirs["latency stable median ms"] == 12
+    assert rows_theirs["latency stable max ms"] == 60
+    assert rows_theirs["workload lost_count"] == 0 and rows_theirs["workload stable_count"] == 9
+    assert rows_ours["latency stable median ms"] == 0
+    assert rows_ours["workload stable_count"] == 1
