@@ -20,7 +20,7 @@ import msgspec
 from glomers import Body, Node, Request
 
 #: Seconds between two rounds of gossip.
-PERIOD = 0.5
+PERIOD = 0.6
 
 
 class Gossiped(msgspec.Struct):
