@@ -63,6 +63,10 @@ def test_the_range_follows_clojure_compare() -> None:
     # Strings by UTF-16 code units; arrays by length first.
     assert unique_ids_checker(generated("b", "a", "ab"))["range"] == ["a", "b"]
     assert unique_ids_checker(generated([9], [1, 1], [0, 5]))["range"] == [[9], [1, 1]]
+    # Past U+FFFF a character is two UTF-16 units, the first below U+FFFF.
+    assert unique_ids_checker(generated("\uffff", "\U0001f600"))["range"] == [
+        "\U0001f600", "\uffff",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("ids", [("1", 1), ({"a": 1}, {"b": 2}), (True, 1)])

@@ -1,6 +1,7 @@
 """A test run, start to finish: Maelstrom's core loop.
 
-``TestRun`` sets up the services and the nodes (each answers ``init``), runs the
+``TestRun`` sets up the services and the nodes (each answers ``init``, then
+whatever the workload's setup step tells it: broadcast's topology), runs the
 workload's clients and the nemesis for ``time_limit`` seconds and, for
 workloads with a final phase, performs the nemesis's final operations (heal,
 resume, restart), waits ``recovery_time`` seconds and has every worker perform
