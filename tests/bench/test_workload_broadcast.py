@@ -283,3 +283,16 @@ def test_a_node_that_never_retries_loses_messages_sent_across_a_partition() -> N
     assert stormy["valid"] is False
     detail = stormy["workload"]["lost_details"][0]
     assert detail["last_absent"]["node"] != detail["add"]["node"]
+
+
+async def test_the_example_node_keeps_any_json_message_once() -> None:
+    from glomers.testing import MemoryTransport
+
+    async with MemoryTransport(broadcast.build()) as net:
+        for message in ({"a": [1]}, 1, 1.0, {"a": [1]}, [2]):
+            reply = await net.request({"type": "broadcast", "message": message})
+            assert reply["type"] == "broadcast_ok"
+        read = await net.request({"type": "read"})
+        assert read["messages"] == [{"a": [1]}, 1, 1.0, [2]]
+        topo = await net.request({"type": "topology", "topology": {"n0": []}})
+        assert topo["type"] == "topology_ok"

@@ -201,3 +201,14 @@ def test_compare_reads_the_set_figures_from_both_benches() -> None:
     assert rows_theirs["workload lost_count"] == 0 and rows_theirs["workload stable_count"] == 9
     assert rows_ours["latency stable median ms"] == 0
     assert rows_ours["workload stable_count"] == 1
+
+
+def test_a_stale_element_first_seen_by_a_read_says_so() -> None:
+    # Read by n2 before the add was acknowledged, then missed by n3's read.
+    ops = [a, r2, ok(2, "read", [0]), r3, ok(3, "read", []), a_ok, r2, ok(2, "read", [0])]
+    result = setfull.set_full(history(ops))
+    (record,) = result["worst_stale"]
+    assert setfull.stale_sentence(record) == (
+        "element 0, first seen in n2's read that ended at 0.002 s, was still missing from "
+        "n3's read begun at 0.003 s, but every read begun later had it: stable after 1 ms"
+    )

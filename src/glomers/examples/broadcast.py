@@ -43,7 +43,7 @@ def build(period: float = PERIOD) -> Node:
 
     @node.handler("read")
     def read(req: Request[Body]) -> Body:
-        return {"type": "read_ok", "messages": list(gossip.values)}
+        return {"type": "read_ok", "messages": gossip.values()}
 
     return node
 

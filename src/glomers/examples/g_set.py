@@ -36,7 +36,7 @@ def build(period: float = PERIOD) -> Node:
 
     @node.handler("read")
     def read(req: Request[Body]) -> Body:
-        return {"type": "read_ok", "value": list(gossip.values)}
+        return {"type": "read_ok", "value": gossip.values()}
 
     return node
 

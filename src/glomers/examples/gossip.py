@@ -29,14 +29,20 @@ class Gossiped(msgspec.Struct):
     messages: list[Any]
 
 
+def _key(value: Any) -> bytes:
+    # Values are any JSON, lists and objects too: their encoding is hashable,
+    # and 1 and 1.0 stay two values, as a checker sees them.
+    return msgspec.json.encode(value)
+
+
 class Gossip:
     """The values this node knows, shared with every other node."""
 
     def __init__(self, node: Node, period: float = PERIOD) -> None:
         self.node = node
-        #: Every value known here, in the order it was learnt.
-        self.values: dict[Any, None] = {}
-        self._pending: dict[str, set[Any]] = {}
+        #: Every value known here, by its JSON encoding, in the order it was learnt.
+        self.known: dict[bytes, Any] = {}
+        self._pending: dict[str, set[bytes]] = {}
         self._sending: set[str] = set()
         self.period = period
 
@@ -47,18 +53,23 @@ class Gossip:
         @node.handler("gossip", Gossiped)
         def receive(req: Request[Gossiped]) -> Body:
             for value in req.body.messages:
-                self.values.setdefault(value, None)
+                self.known.setdefault(_key(value), value)
             return {"type": "gossip_ok"}
 
         node.every(period, self._round)
 
+    def values(self) -> list[Any]:
+        """Every value known here, in the order it was learnt."""
+        return list(self.known.values())
+
     def add(self, value: Any) -> None:
         """Learn ``value`` and send it to every other node (if it is new here)."""
-        if value in self.values:
+        key = _key(value)
+        if key in self.known:
             return
-        self.values[value] = None
+        self.known[key] = value
         for pending in self._pending.values():
-            pending.add(value)
+            pending.add(key)
 
     def _round(self) -> None:
         for peer, pending in self._pending.items():
@@ -66,8 +77,8 @@ class Gossip:
                 self._sending.add(peer)
                 self.node.spawn(self._push(peer, list(pending)))
 
-    async def _push(self, peer: str, batch: list[Any]) -> None:
-        body = {"type": "gossip", "messages": batch}
+    async def _push(self, peer: str, batch: list[bytes]) -> None:
+        body = {"type": "gossip", "messages": [self.known[k] for k in batch]}
         try:
             await self.node.rpc(peer, body, timeout=max(1.0, 2 * self.period))
             self._pending[peer].difference_update(batch)

@@ -228,9 +228,12 @@ def lost_sentence(detail: Mapping[str, Any]) -> str:
 def stale_sentence(record: Mapping[str, Any]) -> str:
     """How long one stale element took to show in every read, in one sentence."""
     known, absent = record.get("known"), record.get("last_absent")
-    how = "acknowledged" if (known or {}).get("f") != "read" else "first read"
+    if (known or {}).get("f") == "read":
+        how = f"first seen in {_read_by(known)} that ended {_at(known)}"
+    else:
+        how = f"acknowledged {_at(known)}"
     return (
-        f"element {values_text(record.get('element'))}, {how} {_at(known)}, was still missing "
+        f"element {values_text(record.get('element'))}, {how}, was still missing "
         f"from {_read_by(absent)} begun {_at(absent)}, but every read begun later had it: "
         f"stable after {record.get('stable_latency')} ms"
     )
