@@ -296,3 +296,18 @@ async def test_the_example_node_keeps_any_json_message_once() -> None:
         assert read["messages"] == [{"a": [1]}, 1, 1.0, [2]]
         topo = await net.request({"type": "topology", "topology": {"n0": []}})
         assert topo["type"] == "topology_ok"
+
+
+#: What a real Maelstrom (0.2.4) sent n0 of 7 nodes as ``topology`` for each shape.
+SEEN_FROM_MAELSTROM = {
+    "grid": {"n0": ["n3", "n1"], "n1": ["n4", "n2", "n0"], "n2": ["n5", "n1"],
+             "n3": ["n6", "n0", "n4"], "n4": ["n1", "n5", "n3"], "n5": ["n2", "n4"],
+             "n6": ["n3"]},
+    "tree3": {"n0": ["n1", "n2", "n3"], "n1": ["n0", "n4", "n5", "n6"], "n2": ["n0"],
+              "n3": ["n0"], "n4": ["n1"], "n5": ["n1"], "n6": ["n1"]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SEEN_FROM_MAELSTROM))
+def test_shapes_of_seven_nodes_are_maelstroms(name: str) -> None:
+    assert topology(name, [f"n{i}" for i in range(7)]) == SEEN_FROM_MAELSTROM[name]

@@ -186,3 +186,11 @@ def test_without_an_incarnation_a_restarted_node_repeats_its_ids() -> None:
                            nemesis="kill", nemesis_interval=2.0, seed=4)  # fmt: skip
     assert results["valid"] is False
     assert results["workload"]["duplicated_count"] > 0
+
+
+def test_ids_that_cannot_be_ordered_leave_the_verdict_unknown() -> None:
+    counter = iter(range(10**9))
+    build = answering(lambda n: {"type": "generate_ok", "id": {"n": next(counter)}})
+    outcome = simulate_workload(build, "unique-ids", node_count=1, time_limit=1.0, rate=10.0)
+    assert outcome.results["valid"] == "unknown" and outcome.exit_code == 2
+    assert "Incomparable: cannot compare" in outcome.results["workload"]["error"]
