@@ -313,8 +313,8 @@ def test_both_benches_get_the_same_program_and_flags(fake_maelstrom: Path, tmp_p
     assert os.access(node, os.X_OK)
     ours = compare.glomers_argv(args, node, 7, tmp_path / "store")
     theirs = compare.maelstrom_argv(args, node)
-    shared = ["-w", "pn-counter", "--bin", node, "--node-count", "3", "--time-limit", "5",
-              "--rate", "50", "--concurrency", "1n", "--latency", "0",
+    shared = ["-w", "pn-counter", "--topology", "grid", "--bin", node, "--node-count", "3",
+              "--time-limit", "5", "--rate", "50", "--concurrency", "1n", "--latency", "0",
               "--latency-dist", "constant", "--nemesis-interval", "2.5",
               "--nemesis", "partition", "--availability", "0.9"]  # fmt: skip
     store = str(tmp_path / "store")

@@ -24,7 +24,9 @@ from glomers.counter import build
 
 #: A value other than its default for every parameter, as typed on the command line.
 OTHER: dict[str, list[str]] = {
-    "workload": ["-w", "pn-counter"],
+    # broadcast: the one workload where every parameter matters (--topology).
+    "workload": ["-w", "broadcast"],
+    "topology": ["--topology", "tree3"],
     "bin": ["--bin", "./node"],
     "args": ["--", "--fast", "a b"],
     "sim": ["--sim"],
@@ -218,7 +220,7 @@ def test_run_workload_takes_the_parameters_that_shape_a_run() -> None:
     assert set(taken) == {
         "workload", "node_count", "time_limit", "rate", "concurrency", "latency",
         "latency_dist", "nemesis", "nemesis_interval", "availability", "recovery_time",
-        "loss_rate", "seed", "strict",
+        "loss_rate", "seed", "strict", "topology",
     }  # fmt: skip
     results = run_workload(build, "echo", time_limit=1.0, concurrency="2", nemesis=("pause",))
     assert results["flags"]["nemesis"] == ["pause"]

@@ -186,7 +186,9 @@ def test_a_toys_reasons_are_told_by_the_console_the_report_and_fuzz(
 
 def test_the_cli_offers_exactly_the_registered_workloads(toy: registry.Entry) -> None:
     action = next(a for a in cli.test_parser()._actions if a.dest == "workload")
-    assert action.choices == ("echo", "g-counter", "pn-counter", "shout")
+    assert action.choices == (
+        "broadcast", "echo", "g-counter", "g-set", "pn-counter", "shout", "unique-ids",
+    )  # fmt: skip
     assert action.help is not None and "shout (nodes answer in capitals)" in action.help
     # Without a node of its own, the toy needs --bin, in either mode.
     parser = cli.test_parser()
@@ -199,7 +201,9 @@ def test_the_cli_offers_exactly_the_registered_workloads(toy: registry.Entry) ->
 
 
 def test_an_unknown_workload_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="choose one of echo, g-counter, pn-counter"):
+    with pytest.raises(
+        ValueError, match="choose one of broadcast, echo, g-counter, g-set, pn-counter, unique-ids"
+    ):
         registry.make("lin-kv")
 
 

@@ -1,6 +1,7 @@
 """A test run, start to finish: Maelstrom's core loop.
 
-``TestRun`` sets up the services and the nodes (each answers ``init``), runs the
+``TestRun`` sets up the services and the nodes (each answers ``init``, then
+whatever the workload's setup step tells it: broadcast's topology), runs the
 workload's clients and the nemesis for ``time_limit`` seconds and, for
 workloads with a final phase, performs the nemesis's final operations (heal,
 resume, restart), waits ``recovery_time`` seconds and has every worker perform
@@ -52,7 +53,7 @@ from glomers.bench.nemesis import Nemesis
 from glomers.bench.net import Journal, Latency, Network
 from glomers.bench.services import default_services
 from glomers.bench.usage import EXIT_ERROR, EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID
-from glomers.bench.workloads import Workload, reuses_clients
+from glomers.bench.workloads import Setup, SetupFailed, Workload, reuses_clients
 from glomers.bench.workloads.registry import make as make_workload
 
 log = logging.getLogger("glomers.bench")
@@ -81,6 +82,7 @@ class TestOptions:
     availability: Literal["total"] | float | None = None
     seed: int = 0
     recovery_time: float = 10.0
+    topology: str = "grid"
     loss_rate: float = 0.5
     client_timeout: float = 5.0
     init_timeout: float = 10.0
@@ -210,6 +212,8 @@ class TestRun:
         )
         self.nemesis.on_invoke = self._advance_cursor
         self.threads: list[_Thread] = []
+        #: The clients of the workload's setup step, open until teardown as in Jepsen.
+        self._setup_clients: list[Client] = []
         self._cursor = 0
         self._ops: set[asyncio.Task[None]] = set()
         self._free: set[int] = set()
@@ -258,6 +262,12 @@ class TestRun:
         self._phase("starting nodes")
         await asyncio.gather(*(host.start() for host in self.hosts.values()))
         await asyncio.gather(*(self._init(node) for node in self.hosts))
+        try:
+            await self.workload.setup(
+                Setup(list(self.opts.nodes), self.opts.topology, self._setup_client)
+            )
+        except SetupFailed as exc:
+            raise Aborted(str(exc)) from None
 
     async def _main_phase(self) -> None:
         # History times count from here, as Maelstrom's do.
@@ -286,16 +296,17 @@ class TestRun:
         await self.clock.sleep(self.opts.recovery_time)
         self._phase("final reads")
         f, value = final
+        flag = self.workload.flag_final
         await asyncio.gather(
-            *(self._perform(i, f, value, final=True) for i in range(len(self.threads)))
+            *(self._perform(i, f, value, final=flag) for i in range(len(self.threads)))
         )
 
     async def _teardown(self) -> None:
         for task in self._ops:
             task.cancel()
         await self.nemesis.cancel()
-        for thread in self.threads:
-            thread.client.close()
+        for client in [*self._setup_clients, *(thread.client for thread in self.threads)]:
+            client.close()
         results = await asyncio.gather(
             *(host.stop() for host in self.hosts.values()), return_exceptions=True
         )
@@ -372,6 +383,11 @@ class TestRun:
 
     def _open_client(self) -> Client:
         return Client(self.net, self.clock, self.client_ids.new())
+
+    def _setup_client(self) -> Client:
+        client = self._open_client()
+        self._setup_clients.append(client)
+        return client
 
     # -- nodes --------------------------------------------------------------------------
 

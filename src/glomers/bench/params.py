@@ -27,6 +27,7 @@ from glomers.bench.core import TestOptions
 from glomers.bench.faults import FAULTS
 from glomers.bench.net import LATENCY_DISTS, Latency
 from glomers.bench.workloads import registry
+from glomers.bench.workloads.broadcast.topology import TOPOLOGIES
 
 
 def _option_of(option: str, chosen: Iterable[str] | None) -> bool:
@@ -205,6 +206,9 @@ PARAMS: tuple[Param, ...] = (
     Param("workload", ("-w", "--workload"), lambda: "what to test: " + "; ".join(
           f"{name} ({entry.description})" for name, entry in registry.entries().items()),
           default="g-counter", choices=registry.names, label="workload"),
+    Param("topology", ("--topology",), "the neighbours the broadcast workload suggests to "
+          "each node", default="grid", choices=tuple(TOPOLOGIES), label="topology",
+          needs="workload", needs_when=lambda workload: registry.takes(workload, "topology")),
     Param("bin", ("--bin",), "the node program (any language); without it, the project's "
           "own node for the workload", metavar="PATH",
           scope="program", label="node program",

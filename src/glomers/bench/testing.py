@@ -14,7 +14,7 @@ test of a node program is a few lines::
 It takes the flags of ``glomers test`` that shape a run as keyword arguments
 (``time_limit``, ``rate``, ``node_count``, ``concurrency``, ``latency``,
 ``latency_dist``, ``nemesis``, ``nemesis_interval``, ``availability``,
-``recovery_time``, ``loss_rate``, ``seed``, ``strict``: those of scope ``run``
+``recovery_time``, ``loss_rate``, ``seed``, ``strict``, ``topology``: those of scope ``run``
 in ``bench.params``),
 with the same defaults but the seed's, 0. Text values are read as the flag's
 (``nemesis="partition,kill"``). A failing seed replays exactly. Call it from a

@@ -92,10 +92,24 @@ class Completion:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """What a workload's setup step gets: the nodes in order, the run's
+    ``--topology``, and a way to open a client (closed at teardown)."""
+
+    nodes: Sequence[str]
+    topology: str
+    open_client: Callable[[], Client]
+
+
+class SetupFailed(Exception):
+    """A node failed the workload's setup; the run stops (exit 255); ``str()`` says why."""
+
+
 class Workload(abc.ABC):
     """A workload: what the run, the checkers and the pages need from it.
 
-    The run (``core``) calls ``generate``, ``final``, ``invoke``, ``check`` and
+    The run (``core``) calls ``setup``, ``generate``, ``final``, ``invoke``, ``check`` and
     ``findings``; the pages (``pages/``) call the hooks after them, which say
     what the workload adds to the console summary, ``report.html`` and the
     plots. Every hook has a default that adds nothing, so a workload defines
@@ -110,8 +124,15 @@ class Workload(abc.ABC):
 
     name: str
     reusable_clients: ClassVar[bool] = False
+    #: Whether the final operations are recorded as such (``final``); Maelstrom
+    #: does not flag g-set's.
+    flag_final: ClassVar[bool] = True
 
     # -- the run ---------------------------------------------------------
+
+    async def setup(self, run: Setup) -> None:  # noqa: B027 (a hook: most add nothing)
+        """Tell the nodes what they need before the main phase (default: nothing);
+        raise ``SetupFailed`` if a node does not take it."""
 
     @abc.abstractmethod
     def generate(self, rng: random.Random) -> tuple[str, Any]:

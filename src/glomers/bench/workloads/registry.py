@@ -45,12 +45,14 @@ class DefaultNode:
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One workload: its name, a one-line description, how to make it (from the
-    clients' timeout in seconds) and its default node, if it has one."""
+    clients' timeout in seconds), its default node, if it has one, and the run
+    parameters that matter to it alone (broadcast's ``topology``)."""
 
     name: str
     description: str
     factory: Callable[[float], Workload]
     node: DefaultNode | None = None
+    takes: tuple[str, ...] = ()
 
 
 _entries: dict[str, Entry] = {}
@@ -83,6 +85,13 @@ def entry(name: str) -> Entry:
     if found is None:
         raise ValueError(f"unknown workload {name!r}; choose one of {', '.join(names())}")
     return found
+
+
+def takes(name: Any, param: str) -> bool:
+    """Whether the workload ``name`` uses the run parameter ``param`` (one that
+    matters to some workloads only)."""
+    found = entries().get(name) if isinstance(name, str) else None
+    return found is not None and param in found.takes
 
 
 def make(name: str, client_timeout: float = DEFAULT_TIMEOUT) -> Workload:
