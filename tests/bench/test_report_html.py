@@ -253,6 +253,23 @@ def test_the_run_parameters_and_how_to_replay_it(tmp_path: Path) -> None:
     )
 
 
+def test_parameters_that_cannot_matter_stay_out_of_the_table(tmp_path: Path) -> None:
+    # No loss fault, no latency, not broadcast: the loss rate, the latency's shape
+    # and a topology cannot change this run.
+    results = copy.deepcopy(VALID)
+    results["flags"] |= {"topology": "grid"}
+    page, _ = report(tmp_path, results)
+    labels = [e.text for e in page.tagged("td") if e.text in page.by_id("run").text]
+    assert "nemesis" in labels and "seed" in labels
+    for idle in ("loss rate", "latency distribution", "topology"):
+        assert idle not in labels
+    results["flags"] |= {"workload": "broadcast", "nemesis": ["loss"], "latency": 100.0}
+    page, _ = report(tmp_path, results)
+    labels = [e.text for e in page.tagged("td") if e.text in page.by_id("run").text]
+    for label in ("loss rate", "latency distribution", "topology"):
+        assert label in labels
+
+
 def test_the_replay_command_of_a_process_mode_run() -> None:
     command = replay_command(unknown_results())
     assert command == (

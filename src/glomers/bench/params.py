@@ -197,6 +197,11 @@ class Param:
         """The value as the report's table shows it."""
         return self.show(value) if self.show is not None else value
 
+    def matters(self, values: Mapping[str, Any]) -> bool:
+        """Whether this parameter can change the run ``values`` describe (the
+        nemesis interval cannot without a nemesis, say)."""
+        return self.needs is None or bool(self.needs_when(values.get(self.needs)))
+
 
 _SECONDS = _unit("s")
 
@@ -399,7 +404,7 @@ def flag_words(
         value = values.get(p.name)
         if p.positional or value is None or value is False or value == []:
             continue
-        if skip_idle and p.needs is not None and not p.needs_when(values.get(p.needs)):
+        if skip_idle and not p.matters(values):
             continue
         words += [p.flag] if value is True else [p.flag, flag_text(value)]
     return words

@@ -252,7 +252,10 @@ def _beyond_html(results: Mapping[str, Any]) -> str:
 
 def _run_html(results: Mapping[str, Any]) -> str:
     flags: Mapping[str, Any] = results.get("flags") or {}
-    declared = [p for p in params.ordered() if p.name in flags]
+    # Parameters that cannot matter to this run (a topology for a counter) stay out.
+    known = params.by_name()
+    declared = [p for p in params.ordered() if p.name in flags and p.matters(flags)]
+    flags = {k: v for k, v in flags.items() if k not in known or known[k] in declared}
     rows: list[tuple[str, Any]] = [(p.label, p.shown(flags[p.name])) for p in declared]
     rows += [(key, flags[key]) for key in flags if key not in params.by_name(declared)]
     if "seed" not in flags and "seed" in results:
