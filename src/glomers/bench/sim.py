@@ -12,15 +12,15 @@ from it -- so the same seed and flags replay the same run exactly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import os
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import looptime
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
@@ -31,6 +31,29 @@ from glomers.bench.net import Journal, Network
 from glomers.bench.pausable import PausableLoop
 from glomers.bench.workloads.registry import entry
 from glomers.node import Node, RunWhileLoading, loading_builder
+
+
+@contextlib.contextmanager
+def _pytest_hidden() -> Iterator[None]:
+    """Make ``import pytest`` fail for a moment, unless pytest is loaded already.
+
+    looptime defines a pytest fixture when ``import pytest`` succeeds, and loading
+    pytest for that costs a quarter of a second in every ``glomers`` command that
+    simulates. An entry of None in ``sys.modules`` makes the import fail while
+    looptime loads; under pytest, where the fixture is wanted, nothing changes."""
+    if "pytest" in sys.modules:
+        yield
+        return
+    sys.modules["pytest"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        # Still our None: that entry made any other import of pytest fail meanwhile.
+        sys.modules.pop("pytest", None)
+
+
+with _pytest_hidden():
+    import looptime
 
 
 class _ExecutorFutures(weakref.WeakSet[Any]):

@@ -20,12 +20,15 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
 from glomers.bench.history import Op
 from glomers.bench.net import Message
+
+if TYPE_CHECKING:
+    from glomers.bench.pages.plot_worker import PlotWorker
 
 _encoder = msgspec.json.Encoder()
 
@@ -69,16 +72,33 @@ class RunStore:
     def write_results(self, results: dict[str, Any]) -> None:
         (self.dir / "results.json").write_bytes(_pretty(results))
 
-    def write_pages(self, history: Sequence[Op], results: dict[str, Any], workload: str) -> None:
+    def write_pages(
+        self,
+        history: Sequence[Op],
+        results: dict[str, Any],
+        workload: str,
+        plotter: PlotWorker | None = None,
+    ) -> None:
         """The plots, ``timeline.html`` and last ``report.html`` (which shows what
         exists). A page that fails is logged and skipped: the results and the
-        history are already written, and the verdict stands without pictures."""
-        from glomers.bench.pages import plots, report, timeline  # matplotlib loads only here
+        history are already written, and the verdict stands without pictures.
 
+        With ``plotter``, that helper process draws the plots from the written
+        ``history.jsonl`` while this one writes the timeline; without, matplotlib
+        loads here."""
+        from glomers.bench.pages import report, timeline
+
+        def plots_here() -> None:
+            from glomers.bench.pages import plots
+
+            plots.write_plots(self.dir, history, workload)
+
+        if plotter is not None:
+            plotter.draw(self.dir, workload)
         steps: list[tuple[str, Callable[[], object]]] = [
-            ("plots", lambda: plots.write_plots(self.dir, history, workload)),
             ("timeline", lambda: timeline.write_timeline(
                 self.dir / "timeline.html", history, f"{workload} {self.dir.name}")),
+            ("plots", plots_here if plotter is None else plotter.wait),
             ("report", lambda: report.write_report(self.dir, results, history)),
         ]  # fmt: skip
         for name, step in steps:
