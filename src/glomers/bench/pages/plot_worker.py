@@ -2,11 +2,12 @@
 
 Importing matplotlib takes about half a second, as long as a whole simulated
 run. ``PlotWorker.start()``, called as a run begins, starts ``python -m
-glomers.bench.pages.plot_worker``, which does that at once and then waits for
-one line on its stdin: the run folder and the workload, as JSON. It then reads
-the run's ``history.jsonl`` (so the history must be written first), writes the
-plots into the folder (``plots.write_plots``) and exits: 0 when every plot is
-written, 1 after logging why on its stderr (the command's).
+glomers.bench.pages.plot_worker``, which does that at once, makes the plots'
+blank figures (``plots.prepare``), and then waits for one line on its stdin:
+the run folder and the workload, as JSON. It then reads the run's
+``history.jsonl`` (so the history must be written first), writes the plots into
+the folder (``plots.write_plots``) and exits: 0 when every plot is written, 1
+after logging why on its stderr (the command's).
 
 End of input before that line (the run failed, or the bench is gone) makes the
 helper exit without drawing. It runs in a session of its own, so Ctrl-C in the
@@ -120,14 +121,13 @@ def _serve(stdin: bytes) -> int:
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # Whatever goes wrong here shows again, and is logged, when drawing for real.
-    # (Drawing a figure in advance as well would load nothing the plots then
+    # (Drawing a figure in advance would load nothing more that the plots then
     # find ready: they take as long after it as without it.)
     with contextlib.suppress(Exception):
-        import matplotlib.backends.backend_agg
-        import matplotlib.figure  # noqa: F401
-
-        import glomers.bench.pages.plots
         import glomers.bench.store  # noqa: F401
+        from glomers.bench.pages import plots
+
+        plots.prepare()
     line = sys.stdin.buffer.readline()
     if not line.strip():
         return 0
