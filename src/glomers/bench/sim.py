@@ -88,11 +88,12 @@ class SimLoop(PausableLoop, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoo
         loop then runs what the skipped pass would not have run anyway: the same
         callbacks, in the same order."""
         select = self._looptime_select
+        if not timeout:  # None (no timer pending) or 0 (work ready): the common case
+            return select(timeout)
         before = self.time()
         ready = select(timeout)
         if (
             not ready
-            and timeout  # neither None (no timer pending) nor 0 (work ready)
             and self.time() == before
             and not self._ready  # type: ignore[attr-defined]
             and self._nothing_due()
