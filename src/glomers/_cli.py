@@ -16,9 +16,14 @@ EXIT_NO_BENCH = 254
 
 
 def main() -> None:
-    """Run ``glomers``; exit 254 with one line when the bench's dependencies are missing."""
+    """Run ``glomers``; exit 254 with one line when the bench's dependencies are missing.
+
+    Each command loads the modules it needs before it starts its work, so the
+    import error that says one is missing comes from here."""
     try:
         from glomers.bench.cli import main as bench_main
+
+        bench_main()
     except ImportError as error:
         missing = (error.name or "").partition(".")[0]
         if missing not in BENCH_MODULES:
@@ -28,7 +33,6 @@ def main() -> None:
             "pip install 'glomers[bench]'\n"
         )
         sys.exit(EXIT_NO_BENCH)
-    bench_main()
 
 
 if __name__ == "__main__":

@@ -467,7 +467,7 @@ async def test_a_node_that_fails_init_aborts_with_255(
 
 
 def test_a_bench_that_fails_exits_255(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(args: Any) -> int:
+    def broken(args: Any, plotter: Any = None) -> int:
         raise RuntimeError("a bug in the bench")
 
     monkeypatch.setattr(cli, "run_sim", broken)

@@ -12,34 +12,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.logging import RichHandler
-
-from glomers.bench import params
-from glomers.bench.clock import LoopClock
-from glomers.bench.core import Outcome, TestOptions, TestRun
-from glomers.bench.net import Network
-from glomers.bench.nodelogs import node_logs
-from glomers.bench.pages import summary
-from glomers.bench.process import ProcessHost, kill_all
-from glomers.bench.progress import RunProgress
-from glomers.bench.sim import NotSimulable, default_builder, load_builder, run_simulation
-from glomers.bench.store import RunStore
 from glomers.bench.usage import EXIT_BAD_ARGS, EXIT_ERROR, Parser
-from glomers.bench.words import counted
-from glomers.bench.workloads import registry
+
+# Each command imports what it needs when it runs, so that ``glomers --help`` and
+# ``glomers test --help`` answer at once: the simulation, rich's live display and
+# the nodes' process machinery take a good part of a second to load.
+if TYPE_CHECKING:
+    from glomers.bench.core import Outcome, TestOptions
+    from glomers.bench.net import Network
+    from glomers.bench.pages.plot_worker import PlotWorker
+    from glomers.bench.process import ProcessHost
+    from glomers.bench.progress import RunProgress
+    from glomers.bench.store import RunStore
 
 log = logging.getLogger("glomers.bench")
 
 
 def test_parser() -> argparse.ArgumentParser:
+    from glomers.bench import params
+
     p = Parser(
         prog="glomers test",
         description="Run a Maelstrom-style test: start the nodes, drive the workload's "
@@ -52,6 +52,8 @@ def test_parser() -> argparse.ArgumentParser:
 
 def node_argv(args: argparse.Namespace) -> list[str]:
     """The command that starts one node."""
+    from glomers.bench.workloads import registry
+
     if args.bin is None:
         node = registry.entry(args.workload).node
         assert node is not None, "check_test_args requires --bin then"
@@ -64,6 +66,8 @@ def node_argv(args: argparse.Namespace) -> list[str]:
 
 def open_store(root: Path, workload: str) -> RunStore | None:
     """A new run folder under ``root``, or None (said in one line) if it cannot be made."""
+    from glomers.bench.store import RunStore
+
     try:
         return RunStore(root, workload)
     except OSError as exc:
@@ -72,10 +76,21 @@ def open_store(root: Path, workload: str) -> RunStore | None:
 
 
 #: Told each run's outcome and folder once they are recorded (``glomers challenge``).
-Recorded = Callable[[Outcome, Path], None]
+Recorded = Callable[["Outcome", Path], None]
 
 
-async def run_test(args: argparse.Namespace, recorded: Recorded | None = None) -> int:
+async def run_test(
+    args: argparse.Namespace,
+    recorded: Recorded | None = None,
+    plotter: PlotWorker | None = None,
+) -> int:
+    """``glomers test``: the nodes as processes, in real time. ``plotter``: the
+    process that will draw the plots, if started already (see ``main``)."""
+    from glomers.bench import params
+    from glomers.bench.clock import LoopClock
+    from glomers.bench.core import TestRun
+    from glomers.bench.process import ProcessHost, kill_all
+
     opts = params.build_options(vars(args))
     argv = node_argv(args)
     store = open_store(args.store, opts.workload)
@@ -92,18 +107,19 @@ async def run_test(args: argparse.Namespace, recorded: Recorded | None = None) -
     progress = _progress(opts)
     test = TestRun(opts, make_host, clock, journal=store.journal, observer=progress)
     interrupted = False
-    try:
-        with progress:
-            outcome = await test.run()
-    except asyncio.CancelledError:
-        interrupted = True
-        outcome = test.conclude("interrupted (Ctrl-C)")
-    finally:
-        kill_all()
-        store.close()
-    _record(store, outcome, opts.workload, pages=not args.no_pages)
-    if recorded is not None:
-        recorded(outcome, store.dir)
+    with _plot_worker(args, plotter) as plotter:
+        try:
+            with progress:
+                outcome = await test.run()
+        except asyncio.CancelledError:
+            interrupted = True
+            outcome = test.conclude("interrupted (Ctrl-C)")
+        finally:
+            kill_all()
+            store.close()
+        _record(store, outcome, opts.workload, plotter)
+        if recorded is not None:
+            recorded(outcome, store.dir)
     if interrupted:
         raise KeyboardInterrupt
     return outcome.exit_code
@@ -114,6 +130,8 @@ def parse_test_args(
 ) -> argparse.Namespace:
     """Flags anywhere; arguments for the node anywhere, or all after ``--``.
     ``parser``: ``test_parser()`` or one built from it."""
+    from glomers.bench import params
+
     tail: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -125,8 +143,17 @@ def parse_test_args(
     return args
 
 
-def run_sim(args: argparse.Namespace, recorded: Recorded | None = None) -> int:
-    """``glomers test --sim``: the same test, in process, on a virtual clock."""
+def run_sim(
+    args: argparse.Namespace,
+    recorded: Recorded | None = None,
+    plotter: PlotWorker | None = None,
+) -> int:
+    """``glomers test --sim``: the same test, in process, on a virtual clock.
+    ``recorded`` and ``plotter`` as for ``run_test``."""
+    from glomers.bench import params
+    from glomers.bench.nodelogs import node_logs
+    from glomers.bench.sim import NotSimulable, default_builder, load_builder, run_simulation
+
     opts = params.build_options(vars(args))
     try:
         spec = args.bin or default_builder(opts.workload)
@@ -144,18 +171,44 @@ def run_sim(args: argparse.Namespace, recorded: Recorded | None = None) -> int:
         return EXIT_BAD_ARGS
     _announce("simulated test", opts, f"nodes from {spec}")
     progress = _progress(opts)
-    try:
-        with progress, node_logs(store.node_log, to_console=args.log_stderr):
-            outcome = run_simulation(opts, build, store.journal, progress)
-    finally:
-        store.close()
-    _record(store, outcome, opts.workload, pages=not args.no_pages)
-    if recorded is not None:
-        recorded(outcome, store.dir)
+    with _plot_worker(args, plotter) as plotter:
+        try:
+            with progress, node_logs(store.node_log, to_console=args.log_stderr):
+                outcome = run_simulation(opts, build, store.journal, progress)
+        finally:
+            store.close()
+        _record(store, outcome, opts.workload, plotter)
+        if recorded is not None:
+            recorded(outcome, store.dir)
     return outcome.exit_code
 
 
+def _plot_worker(
+    args: argparse.Namespace, started: PlotWorker | None
+) -> contextlib.AbstractContextManager[PlotWorker | None]:
+    """The process that will draw the run's plots (``started``, or one started
+    now, so that it is ready when the run ends); none with ``--no-pages``."""
+    if args.no_pages:
+        return contextlib.nullcontext()
+    if started is not None:
+        return started
+    from glomers.bench.pages.plot_worker import PlotWorker
+
+    return PlotWorker.start()
+
+
+def _pages_wanted(argv: list[str]) -> bool:
+    """Whether ``glomers test`` with these flags seems to write pages. A guess made
+    before parsing (an abbreviated ``--no-pages`` escapes it), corrected after."""
+    flags = argv[: argv.index("--")] if "--" in argv else argv
+    return not {"--no-pages", "-h", "--help"} & set(flags)
+
+
 def _progress(opts: TestOptions) -> RunProgress:
+    from rich.logging import RichHandler
+
+    from glomers.bench.progress import RunProgress
+
     progress = RunProgress()
     if progress.live:
         # Log records must go through the live panel's console, or they tear it apart.
@@ -165,6 +218,8 @@ def _progress(opts: TestOptions) -> RunProgress:
 
 
 def _announce(kind: str, opts: TestOptions, nodes: str) -> None:
+    from glomers.bench.words import counted
+
     log.info(
         "%s %s: %s, %gs, rate %g, concurrency %d, nemesis %s, seed %d; %s",
         kind, opts.workload, counted(len(opts.nodes), "node"), opts.time_limit, opts.rate,
@@ -172,12 +227,15 @@ def _announce(kind: str, opts: TestOptions, nodes: str) -> None:
     )  # fmt: skip
 
 
-def _record(store: RunStore, outcome: Outcome, workload: str, *, pages: bool) -> None:
-    """Write a finished run's history, results and pages, and print its summary."""
+def _record(store: RunStore, outcome: Outcome, workload: str, plotter: PlotWorker | None) -> None:
+    """Write a finished run's history, results and pages (unless ``--no-pages``:
+    no ``plotter``), and print its summary."""
+    from glomers.bench.pages import summary
+
     store.write_history(outcome.history)
     store.write_results(outcome.results)
-    if pages:
-        store.write_pages(outcome.history, outcome.results, workload)
+    if plotter is not None:
+        store.write_pages(outcome.history, outcome.results, workload, plotter)
     print(summary.summary(outcome.results, str(store.dir)), flush=True)
 
 
@@ -196,6 +254,19 @@ def _version() -> str:
     return version("glomers")
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked: the package metadata
+    takes longer to read than the rest of ``glomers --help`` takes to run."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        print(f"glomers {_version()}")
+        parser.exit()
+
+
 def main(argv: list[str] | None = None) -> None:
     """The ``glomers`` command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -204,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             prog="glomers",
             description="Maelstrom-compatible testing of distributed-systems nodes.",
         )
-        top.add_argument("--version", action="version", version=f"glomers {_version()}")
+        top.add_argument("--version", action=_VersionAction)
         top.add_argument(
             "command",
             choices=list(COMMANDS),
@@ -236,23 +307,46 @@ def main(argv: list[str] | None = None) -> None:
         from glomers.bench.challenge import challenge
 
         sys.exit(challenge(argv[1:]))
-    args = parse_test_args(argv[1:])
+    # The process that draws the plots takes longest to get ready (matplotlib), so
+    # it starts before anything else loads, even the flags' parser; the run takes
+    # it over, and leaving this block in any way ends it if it is still running.
+    plotter: PlotWorker | None = None
+    if _pages_wanted(argv[1:]):
+        from glomers.bench.pages.plot_worker import PlotWorker
+
+        plotter = PlotWorker.start()
+    with plotter or contextlib.nullcontext():
+        code = _test_command(argv[1:], plotter)
+    sys.exit(code)
+
+
+def _test_command(argv: list[str], plotter: PlotWorker | None) -> int:
+    args = parse_test_args(argv)
+    # Loaded before the run starts, so that a missing dependency is said in one
+    # line by the console script (glomers._cli), not as a failure of the run.
+    from glomers.bench import progress  # noqa: F401
+    from glomers.bench.pages import summary  # noqa: F401
+    from glomers.bench.process import kill_all
+
+    if args.sim:
+        from glomers.bench import sim  # noqa: F401
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )
     try:
         # asyncio's own loop, not uvloop: uvloop's clock ticks in whole milliseconds,
         # too coarse for operation latencies.
-        code = run_sim(args) if args.sim else asyncio.run(run_test(args))
+        if args.sim:
+            return run_sim(args, plotter=plotter)
+        return asyncio.run(run_test(args, plotter=plotter))
     except KeyboardInterrupt:
         kill_all()
-        code = 130
+        return 130
     except Exception:
         # Exit 1 would read as "invalid": a bench that fails cannot analyse the run.
         log.exception("the bench itself failed; the run cannot be analysed")
         kill_all()
-        code = EXIT_ERROR
-    sys.exit(code)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -85,18 +85,32 @@ class PausableLoop(asyncio.BaseEventLoop):
     Routing callbacks through gates costs the run about a tenth of its time, so
     it is off unless ``pausable`` is set before the run starts; it cannot be
     turned on midway, as callbacks already scheduled would escape their gates.
+    Off, the loop schedules as asyncio's does, without a detour through this class.
     """
 
-    pausable = False
+    _pausable = False
 
-    def call_soon(  # type: ignore[override]
+    @property
+    def pausable(self) -> bool:
+        return self._pausable
+
+    @pausable.setter
+    def pausable(self, on: bool) -> None:
+        self._pausable = on
+        # Bound on the instance, so that only a pausable loop pays for the routing.
+        if on:
+            self.call_soon = self._gated_call_soon  # type: ignore[method-assign,assignment]
+            self.call_at = self._gated_call_at  # type: ignore[method-assign,assignment]
+        else:
+            self.__dict__.pop("call_soon", None)
+            self.__dict__.pop("call_at", None)
+
+    def _gated_call_soon(
         self,
         callback: Callable[..., object],
         *args: Any,
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
-        if not self.pausable:
-            return super().call_soon(callback, *args, context=context)
         if context is None:
             context = contextvars.copy_context()
         gate = context.get(current_gate)
@@ -106,15 +120,13 @@ class PausableLoop(asyncio.BaseEventLoop):
         item.handle = super().call_soon(gate.run, item, context=context)
         return item.handle
 
-    def call_at(  # type: ignore[override]
+    def _gated_call_at(
         self,
         when: float,
         callback: Callable[..., object],
         *args: Any,
         context: contextvars.Context | None = None,
     ) -> asyncio.TimerHandle:
-        if not self.pausable:
-            return super().call_at(when, callback, *args, context=context)
         if context is None:
             context = contextvars.copy_context()
         gate = context.get(current_gate)

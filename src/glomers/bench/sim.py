@@ -12,15 +12,15 @@ from it -- so the same seed and flags replay the same run exactly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import importlib.util
 import os
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import looptime
 
 from glomers.bench.clock import LoopClock
 from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
@@ -31,6 +31,29 @@ from glomers.bench.net import Journal, Network
 from glomers.bench.pausable import PausableLoop
 from glomers.bench.workloads.registry import entry
 from glomers.node import Node, RunWhileLoading, loading_builder
+
+
+@contextlib.contextmanager
+def _pytest_hidden() -> Iterator[None]:
+    """Make ``import pytest`` fail for a moment, unless pytest is loaded already.
+
+    looptime defines a pytest fixture when ``import pytest`` succeeds, and loading
+    pytest for that costs a quarter of a second in every ``glomers`` command that
+    simulates. An entry of None in ``sys.modules`` makes the import fail while
+    looptime loads; under pytest, where the fixture is wanted, nothing changes."""
+    if "pytest" in sys.modules:
+        yield
+        return
+    sys.modules["pytest"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        # Still our None: that entry made any other import of pytest fail meanwhile.
+        sys.modules.pop("pytest", None)
+
+
+with _pytest_hidden():
+    import looptime
 
 
 class _ExecutorFutures(weakref.WeakSet[Any]):
@@ -45,11 +68,50 @@ class SimLoop(PausableLoop, looptime.LoopTimeEventLoop, asyncio.SelectorEventLoo
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._looptime_select = self._selector.select
         # looptime walks its set of executor futures at every loop pass, and a
         # WeakSet's iteration guard makes that a tenth of a simulation's time.
         name = "_LoopTimeEventLoop__sync_futures"
         if isinstance(getattr(self, name, None), weakref.WeakSet):
             setattr(self, name, _ExecutorFutures())
+        self._selector.select = self._select_and_move_on  # type: ignore[method-assign,assignment]
+
+    def _select_and_move_on(self, timeout: float | None) -> list[tuple[Any, int]]:
+        """looptime's select, asked once more when it would have the loop make a
+        pass with nothing to run.
+
+        With nothing ready and a timer pending, looptime first lets one loop pass
+        go by without moving time (a pass for code outside the loop to catch up:
+        ``noop_cycles=0`` leaves just that one), and moves time on at the next.
+        Here nothing runs outside the loop, so that pass only costs: about one in
+        three passes of a run. Asking again at once moves time on now, and the
+        loop then runs what the skipped pass would not have run anyway: the same
+        callbacks, in the same order."""
+        select = self._looptime_select
+        if not timeout:  # None (no timer pending) or 0 (work ready): the common case
+            return select(timeout)
+        before = self.time()
+        ready = select(timeout)
+        if (
+            not ready
+            and self.time() == before
+            and not self._ready  # type: ignore[attr-defined]
+            and self._nothing_due()
+        ):
+            ready = select(timeout)
+        return ready
+
+    def time(self) -> float:
+        # looptime's time, read in one call rather than two: a 25-node run asks
+        # for it over half a million times.
+        if self._LoopTimeEventLoop__enabled:  # type: ignore[attr-defined]
+            return self._LoopTimeEventLoop__now / self._LoopTimeEventLoop__resolution_reciprocal  # type: ignore[attr-defined,no-any-return]
+        return super().time()
+
+    def _nothing_due(self) -> bool:
+        # As BaseEventLoop._run_once decides which timers are due.
+        scheduled = self._scheduled  # type: ignore[attr-defined]
+        return not scheduled or scheduled[0]._when >= self.time() + self._clock_resolution  # type: ignore[attr-defined]
 
 
 class NotSimulable(Exception):

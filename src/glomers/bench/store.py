@@ -21,12 +21,15 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import msgspec
 
 from glomers.bench.history import Op
 from glomers.bench.net import Message
+
+if TYPE_CHECKING:
+    from glomers.bench.pages.plot_worker import PlotWorker
 
 _encoder = msgspec.json.Encoder()
 
@@ -70,24 +73,40 @@ class RunStore:
     def write_results(self, results: dict[str, Any]) -> None:
         (self.dir / "results.json").write_bytes(_pretty(results))
 
-    def write_pages(self, history: Sequence[Op], results: dict[str, Any], workload: str) -> None:
+    def write_pages(
+        self,
+        history: Sequence[Op],
+        results: dict[str, Any],
+        workload: str,
+        plotter: PlotWorker | None = None,
+    ) -> None:
         """The plots, ``timeline.html``, ``messages.html`` (when the run has a
         journal) and last ``report.html`` (which shows what exists). A page
         that fails is logged and skipped: the results and the history are
-        already written, and the verdict stands without pictures."""
-        # matplotlib loads only here.
-        from glomers.bench.pages import messages, plots, report, timeline
+        already written, and the verdict stands without pictures.
+
+        With ``plotter``, that helper process draws the plots from the written
+        ``history.jsonl`` while this one writes the timeline; without, matplotlib
+        loads here."""
+        from glomers.bench.pages import messages, report, timeline
 
         title = f"{workload} {self.dir.name}"
         journal = self.dir / "net-journal.jsonl"
         origin = int(results.get("history_origin") or 0)
 
+        def plots_here() -> None:
+            from glomers.bench.pages import plots
+
+            plots.write_plots(self.dir, history, workload)
+
+        if plotter is not None:
+            plotter.draw(self.dir, workload)
         steps: list[tuple[str, Callable[[], object]]] = [
-            ("plots", lambda: plots.write_plots(self.dir, history, workload)),
             ("timeline", lambda: timeline.write_timeline(
                 self.dir / "timeline.html", history, title)),
             ("message diagram", lambda: messages.write_messages(
                 self.dir / "messages.html", journal, f"{title}: messages", origin)),
+            ("plots", plots_here if plotter is None else plotter.wait),
             ("report", lambda: report.write_report(self.dir, results, history)),
         ]  # fmt: skip
         if not journal.is_file():  # a run that stopped before its first message
