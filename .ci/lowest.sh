@@ -62,7 +62,7 @@ for line in open(sys.argv[1]):
 PY
 
 cd "$work"
-"$py" -c "import glomers, glomers.bench.cli, glomers.bench.plots; print('imported glomers', glomers.__file__)"
+"$py" -c "import glomers, glomers.bench.cli, glomers.bench.pages.plots, glomers.bench.sim, glomers.bench.services, glomers.bench.maelstrom_results, glomers.bench.workloads.registry; print('imported glomers', glomers.__file__)"
 "$py" -m glomers test --sim -w g-counter --time-limit 2 --nemesis partition --store store --seed 1
 "$py" -m glomers test -w g-counter --time-limit 2 --recovery-time 1 --store store </dev/null
 test -f store/latest/report.html
