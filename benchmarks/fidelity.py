@@ -29,6 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 STANDARD = "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"
 ONE_NODE = "-w g-counter --node-count 1 --rate 10 --time-limit 5"
 TWO_ECHO = "-w echo --node-count 2 --rate 20 --time-limit 5"
+IDS = (
+    "-w unique-ids --time-limit 30 --rate 1000 --node-count 3 --availability total"
+    " --nemesis partition"
+)
+BROADCAST = "-w broadcast --node-count 5 --time-limit 20 --rate 10"
+BROADCAST_BIG = "-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100"
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,25 @@ ROWS = (
         "n0 answers a client that gave up and was replaced: it goes mute"),
     Row("crash", "tests/nodes/misbehave.py crash", TWO_ECHO, "crashed",
         "n0 exits with status 7 mid-run: the run cannot be judged (255)"),
+    # The set workloads, with the Gossip Glomers challenges' flags.
+    Row("unique-ids", "-m glomers.examples.unique_ids", IDS, "valid",
+        "the project's id generator, challenge 2's flags"),
+    Row("duplicate-ids", "tests/nodes/duplicate_ids.py", IDS.replace("-limit 30", "-limit 10"),
+        "invalid", "broken: every node counts from 0, so ids repeat across nodes"),
+    Row("broadcast", "-m glomers.examples.broadcast", BROADCAST, "valid",
+        "the project's broadcast node, challenge 3b's flags"),
+    Row("broadcast-partition", "-m glomers.examples.broadcast",
+        f"{BROADCAST} --nemesis partition", "valid",
+        "the project's broadcast node, challenge 3c's flags"),
+    Row("broadcast-25", "-m glomers.examples.broadcast", BROADCAST_BIG, "valid",
+        "the project's broadcast node, challenge 3d/3e's flags"),
+    Row("fragile-broadcast", "tests/nodes/fragile_broadcast.py",
+        f"{BROADCAST} --nemesis partition", "invalid",
+        "broken: sends each message once, so a partition loses it for good"),
+    Row("lonely-broadcast", "tests/nodes/lonely_broadcast.py", BROADCAST, "invalid",
+        "broken: keeps each message to itself"),
+    Row("g-set", "-m glomers.examples.g_set", f"{BROADCAST.replace('broadcast', 'g-set')} "
+        "--nemesis partition", "valid", "the project's g-set node, challenge 3c's flags"),
 )  # fmt: skip
 
 
