@@ -31,14 +31,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from glomers.bench.faults import FAULTS, HostFault
 from glomers.bench.history import fault_periods
 from glomers.bench.store import read_history
+from sim_speed import ROOT, checkout
 
 STANDARD = "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis-interval 2"
 ALL_FAULTS = "partition,kill,pause,loss,slow"
@@ -49,7 +48,6 @@ CONFIGS = {
     "no fault, latency 100": f"{STANDARD} --latency 100",
     "loss, latency 100": f"{STANDARD} --latency 100 --nemesis loss",
 }
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(flags: str, seed: int, src: Path) -> dict[str, Any]:
@@ -86,20 +84,6 @@ def up_share(history: list[Any], nodes: int, limit: float) -> float:
     return 1.0 - down / (nodes * limit)
 
 
-@contextmanager
-def checkout(rev: str) -> Iterator[Path]:
-    """The ``src`` folder of ``rev``, in a temporary git worktree."""
-    with tempfile.TemporaryDirectory() as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(tree),
-                        rev], check=True)  # fmt: skip
-        try:
-            yield tree / "src"
-        finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                           check=False)  # fmt: skip
-
-
 def median(values: list[Any]) -> float | None:
     numbers = [v for v in values if isinstance(v, int | float)]
     return statistics.median(numbers) if numbers else None
@@ -115,7 +99,7 @@ def main() -> None:
     parser.add_argument("--ref", help="also measure git revision REV, interleaved")
     args = parser.parse_args()
     sources = {"current": ROOT / "src"}
-    with checkout(args.ref) if args.ref else _nothing() as ref_src:
+    with checkout(args.ref) as ref_src:
         if ref_src is not None:
             sources[args.ref] = ref_src
         figures: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -162,11 +146,6 @@ def main() -> None:
 
 def _ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or not b else f"{a / b:.2f}"
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
 
 
 if __name__ == "__main__":
