@@ -8,6 +8,17 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+#: The top of the style of the pages that use the whole window (the timeline and
+#: the message diagram), so that they look alike.
+WIDE_PAGE_STYLE = """
+:root { color-scheme: light; }
+body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #1f2328; background: #fff; }
+header { padding: 12px 16px 4px; }
+h1 { font-size: 20px; margin: 0 0 4px; }
+p { margin: 4px 0; }
+"""
+
 #: C0 and C1 control characters other than tab and newline: not valid in HTML text.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

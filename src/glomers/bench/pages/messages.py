@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 
 from glomers.bench.net import is_client_id
+from glomers.bench.pages.html import WIDE_PAGE_STYLE
 from glomers.bench.pages.html import escape as _esc
 from glomers.bench.words import counted
 
@@ -295,14 +296,9 @@ _CONTROLS = """<form id="controls" onsubmit="return false">
 </form>
 """
 
-_STYLE = """
-:root { color-scheme: light; }
-body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: #1f2328; background: #fff; }
-header { padding: 12px 16px 4px; }
-h1 { font-size: 20px; margin: 0 0 4px; }
-p { margin: 4px 0; }
-.note { color: #57606a; font-size: 13px; }
+_STYLE = (
+    WIDE_PAGE_STYLE
+    + """.note { color: #57606a; font-size: 13px; }
 .legend span.k { display: inline-block; width: 14px; height: 12px; margin: 0 4px 0 12px;
   vertical-align: -1px; border: 1px solid rgba(0,0,0,.25); }
 .legend span.k:first-child { margin-left: 0; }
@@ -320,6 +316,7 @@ form label { margin-right: 14px; }
   box-shadow: 0 2px 8px rgba(0,0,0,.15); white-space: pre-wrap; overflow-wrap: anywhere;
   font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 """
+)
 
 # Times are µs of history time; rows are the journal's sends and deliveries of
 # the messages that pass the filters, in journal order.

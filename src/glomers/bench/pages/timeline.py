@@ -36,6 +36,7 @@ from typing import Any
 
 from glomers.bench import faults
 from glomers.bench.history import NEMESIS, FaultPeriod, Op, fault_periods, is_client, paired
+from glomers.bench.pages.html import WIDE_PAGE_STYLE
 from glomers.bench.pages.html import escape as _esc
 from glomers.bench.words import counted
 
@@ -66,14 +67,9 @@ _LABEL_CHARS = 40
 _TITLE_CHARS = 1_000
 
 
-_STYLE = """
-:root { color-scheme: light; }
-body { margin: 0; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-  color: #1f2328; background: #fff; }
-header { padding: 12px 16px 4px; }
-h1 { font-size: 20px; margin: 0 0 4px; }
-p { margin: 4px 0; }
-.note { color: #57606a; font-size: 13px; max-width: 70em; }
+_STYLE = (
+    WIDE_PAGE_STYLE
+    + """.note { color: #57606a; font-size: 13px; max-width: 70em; }
 .legend span.k { display: inline-block; width: 14px; height: 12px; margin: 0 4px 0 12px;
   vertical-align: -1px; border: 1px solid rgba(0,0,0,.25); }
 .legend span.k:first-child { margin-left: 0; }
@@ -106,6 +102,7 @@ p { margin: 4px 0; }
 .nem { background: #cfc6ea; }
 .per { position: absolute; z-index: 2; width: 5px; border-radius: 2px; }
 """
+)
 
 _LEGEND = (
     '<span class="k ok"></span>ok<span class="k info"></span>info (indeterminate)'
