@@ -60,6 +60,15 @@ def test_each_further_copy_waits_twice_as_long_doublings_times_and_up_to_the_cap
     assert rtt.timeout("n1", 10_000) == 0.5  # the cap
 
 
+def test_one_destination_can_double_fewer_times_than_the_others() -> None:
+    rtt = RoundTrips(floor=0.01, doublings=3)
+    rtt.sample("seq-kv", 0.02)
+    rtt.sample("n1", 0.02)
+    rtt.estimate("seq-kv").doublings = 1
+    assert rtt.timeout("seq-kv", 5) == pytest.approx(2 * 0.06)
+    assert rtt.timeout("n1", 5) == pytest.approx(8 * 0.06)
+
+
 def test_one_doubling_for_paths_that_lose_at_random() -> None:
     rtt = RoundTrips(floor=0.01, doublings=1)
     rtt.sample("seq-kv", 0.02)

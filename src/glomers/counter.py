@@ -139,10 +139,10 @@ class Counter:
     ) -> None:
         self.node = node
         self.kv = SeqKV(node)
-        # The counter talks only to seq-kv, which partitions never cut off: an
-        # unanswered copy is lost to bad luck, not to overload, and waiting ever
-        # longer for the next one would make every loss cost more.
-        node.round_trips.doublings = 1
+        # Partitions never cut seq-kv off: an unanswered copy is lost to bad luck,
+        # not to overload, and waiting ever longer for the next one would make
+        # every loss cost more. Other destinations of the node keep the default.
+        node.round_trips.estimate(self.kv.service).doublings = 1
         self.allow_negative = allow_negative
         self.staleness = staleness
         self.window = window

@@ -32,10 +32,12 @@ _K = 4
 @dataclass(slots=True)
 class Estimate:
     """The round-trip estimate for one destination, in seconds (``srtt`` is
-    None until the first sample)."""
+    None until the first sample), and how many times the wait may double for
+    it (None: ``RoundTrips.doublings``)."""
 
     srtt: float | None = None
     rttvar: float = 0.0
+    doublings: int | None = None
 
 
 class RoundTrips:
@@ -84,7 +86,8 @@ class RoundTrips:
         request (0 for the first) before sending another."""
         est = self._estimates.get(dest)
         base = self.initial if est is None or est.srtt is None else est.srtt + _K * est.rttvar
-        return min(self.cap, max(self.floor, base) * 2.0 ** min(attempt, self.doublings))
+        doublings = self.doublings if est is None or est.doublings is None else est.doublings
+        return min(self.cap, max(self.floor, base) * 2.0 ** min(attempt, doublings))
 
     def sample(self, dest: str, rtt: float) -> None:
         """A reply from ``dest`` came ``rtt`` seconds after its request left."""
