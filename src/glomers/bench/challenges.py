@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from glomers.bench.checker import at_quantile
+
 #: A target met, missed, or not known to be either (the figure is missing).
 Verdict = Literal["pass", "fail", "unknown"]
 
@@ -47,22 +49,8 @@ STABLE_LATENCY_KEYS = ("stable_latencies", "stable-latencies")
 
 
 def quantile_of(quantiles: Any, q: float) -> float | None:
-    """The value at quantile ``q`` of a quantile map: ``{"0.5": 12, ...}`` (keys
-    as text or numbers), or a list of ``[q, value]`` pairs; None if absent."""
-    if isinstance(quantiles, Mapping):
-        pairs = list(quantiles.items())
-    elif isinstance(quantiles, list | tuple):
-        pairs = [tuple(p) for p in quantiles if isinstance(p, list | tuple) and len(p) == 2]
-    else:
-        return None
-    for key, value in pairs:
-        try:
-            at = float(key)
-        except (TypeError, ValueError):
-            continue
-        if at == q:
-            return _number(value)
-    return None
+    """The number at quantile ``q`` of a quantile map (``checker.at_quantile``), or None."""
+    return _number(at_quantile(quantiles, q))
 
 
 def stable_latency(results: Mapping[str, Any], q: float) -> float | None:

@@ -141,6 +141,26 @@ def quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.floor(len(ordered) * q))]
 
 
+def at_quantile(quantiles: Any, q: float) -> Any:
+    """The value at ``q`` of a Jepsen quantile map such as a set's
+    ``stable_latencies``: its keys are numbers in Maelstrom's results and their
+    text in glomers' JSON; a list of ``[q, value]`` pairs works too. None if
+    absent."""
+    if isinstance(quantiles, Mapping):
+        pairs = list(quantiles.items())
+    elif isinstance(quantiles, list | tuple):
+        pairs = [tuple(p) for p in quantiles if isinstance(p, list | tuple) and len(p) == 2]
+    else:
+        return None
+    for key, value in pairs:
+        try:
+            if float(key) == q:
+                return value
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
 def value_summary(values: Iterable[float]) -> dict[str, Any]:
     """``count``, ``min``, ``median``, ``p90``, ``p99`` and ``max`` (``quantile``)."""
     ordered = sorted(values)

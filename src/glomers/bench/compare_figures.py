@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from glomers.bench.checker import ok_latencies, value_summary
+from glomers.bench.checker import at_quantile, ok_latencies, value_summary
 from glomers.bench.history import Op
 
 #: The checkers whose validity gets a row, in this order (those present in a run).
@@ -81,24 +81,12 @@ def figures(
         dist = workload.get(f"{kind}_latencies")
         if isinstance(dist, Mapping):
             for q, label in ((0.5, "median"), (1.0, "max")):
-                rows[f"latency {kind} {label} ms"] = _at_quantile(dist, q)
+                rows[f"latency {kind} {label} ms"] = at_quantile(dist, q)
     for f, values in sorted(ok_latencies(history).items()):
         summary = value_summary(values)
         rows[f"latency {f} median ms"] = round(summary["median"], 3)
         rows[f"latency {f} p99 ms"] = round(summary["p99"], 3)
     return rows
-
-
-def _at_quantile(dist: Mapping[Any, Any], q: float) -> Any:
-    """The value of a Jepsen quantile map at ``q``: its keys are numbers in
-    Maelstrom's results and their text in glomers' JSON."""
-    for key, value in dist.items():
-        try:
-            if float(key) == q:
-                return value
-        except (TypeError, ValueError):
-            continue
-    return None
 
 
 def row_names(runs: Iterable[Mapping[str, Any]]) -> list[str]:
