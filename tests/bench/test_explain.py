@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from glomers.bench.pages.explain import Reason, failure, reasons, why, workload_of
+from glomers.bench.pages.explain import (
+    Reason,
+    failure,
+    reasons,
+    schedule_decided,
+    why,
+    workload_of,
+)
 from glomers.bench.workloads import registry
 
 ECHO = registry.make("echo")
@@ -39,6 +46,27 @@ def test_operations_that_never_succeeded_and_a_missed_availability_target() -> N
         "50.0% of operations were ok, below the --availability target 0.9"
     ]
     assert told("odd", {"valid": "unknown", "error": "E"}) == ['{"error": "E"}']
+
+
+def test_operations_no_node_could_have_answered_are_told_apart() -> None:
+    def stats(down: int) -> dict[str, Any]:
+        add = {"valid": False, "count": 3, "down_whole_wait": down}
+        return {"valid": False, "by_f": {"add": add, "read": {"valid": True, "count": 9}}}
+
+    assert told("stats", stats(3)) == [
+        "no add operation succeeded (3 attempted), and none could have: each went to a node "
+        "that was down (killed or paused) for the whole time its client waited"
+    ]
+    assert told("stats", stats(2)) == [
+        "no add operation succeeded (3 attempted); 2 of them went to a node down for the "
+        "whole time its client waited"
+    ]
+    assert told("stats", stats(0)) == ["no add operation succeeded (3 attempted)"]
+    assert schedule_decided({"valid": False, "workload": {"valid": True}, "stats": stats(3)})
+    assert not schedule_decided({"valid": False, "stats": stats(2)})
+    # Something else wrong as well: the node may be at fault.
+    assert not schedule_decided({"valid": False, "workload": {"valid": False}, "stats": stats(3)})
+    assert not schedule_decided({"valid": False, "stats": {"valid": False, "by_f": {}}})
 
 
 def test_the_workload_adds_its_own_reasons() -> None:

@@ -205,3 +205,18 @@ def test_a_strict_failure_names_the_finding_beyond_maelstrom(
         False,
         "definite_errors invalid (beyond Maelstrom): n1 answered add 3 with error 20.",
     )
+
+
+@pytest.mark.slow
+def test_seeds_no_node_could_pass_are_counted_apart_but_still_fail() -> None:
+    # Seeds 6 and 7 kill every node at t = 0 and keep each add from an up node for
+    # its whole wait; seed 38's two adds reached their nodes after a restart.
+    faults = ["--nemesis", "partition,kill,pause,loss,slow"]
+    run = fuzz(*STANDARD[:-2], *faults, "--seeds", "2", "--first-seed", "6", "--jobs", "1")
+    assert run.returncode == 1, run.stderr
+    assert "2 of 2 seeds run; 2 failing (2 of them no node could pass)" in run.stdout
+    assert "seed 6 (no node could pass): stats invalid; no add operation succeeded" in run.stdout
+    args = fuzz_module.fuzz_parser().parse_args([*STANDARD[:-2], *faults])
+    seed, valid, why = fuzz_module.run_one(args, "glomers.counter:build", 38)
+    assert (seed, valid) == (38, False)
+    assert why == "stats invalid; no add operation succeeded (2 attempted)"

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from glomers.bench import params
 from glomers.bench.core import TestOptions
-from glomers.bench.history import NEMESIS, FaultPeriod, Op, Pairing, fault_periods, paired, pairs
+from glomers.bench.history import (
+    NEMESIS,
+    FaultPeriod,
+    Op,
+    Pairing,
+    down_for_whole_wait,
+    fault_periods,
+    paired,
+    pairs,
+)
 from glomers.bench.sim import run_simulation
 from glomers.counter import build
 
@@ -104,3 +114,45 @@ def test_pairing_follows_records_as_they_come() -> None:
     assert pairing.feed(again) is first and not pairing.opened(again)
     stray = Op(3, "info", "read", time=3)
     assert pairing.feed(stray) is None and not pairing.opened(stray)
+
+
+def test_an_operation_is_hopeless_only_when_its_node_is_down_for_its_whole_wait() -> None:
+    history = [
+        nemesis("kill", ["n0"], 0),
+        nemesis("kill", ["n0"], 10),
+        Op(0, "invoke", "add", 1, time=20, node="n0"),  # down from 10 to 100: hopeless
+        Op(1, "invoke", "add", 1, time=30, node="n1"),  # n1 is up throughout
+        nemesis("pause", ["n1"], 40),
+        nemesis("pause", ["n1"], 50),
+        Op(0, "invoke", "add", 2, time=60, node="n0"),  # back at 100, within its wait
+        Op(1, "invoke", "add", 2, time=61, node="n1"),  # paused, then killed: down to the end
+        nemesis("kill", ["n1"], 70),
+        nemesis("kill", ["n1"], 80),
+        nemesis("start", "all", 90),
+        nemesis("start", ["n0"], 100),
+        Op(0, "invoke", "add", 3, time=110, node="n0"),
+        nemesis("kill", ["n0"], 115),
+        nemesis("kill", ["n0"], 130),  # 110 to 130 up: not hopeless
+    ]
+    hopeless = down_for_whole_wait(history, 50)
+    assert [(op.node, op.value) for op in hopeless] == [("n0", 1), ("n1", 2)]
+    # A shorter wait: the add at 60 had to be answered by 70, while n0 was down.
+    assert [(op.node, op.value) for op in down_for_whole_wait(history, 10)] == [
+        ("n0", 1), ("n0", 2), ("n1", 2),
+    ]  # fmt: skip
+
+
+def test_a_seed_whose_adds_all_met_a_down_node_says_no_node_could_pass_it() -> None:
+    # Seed 6 of the fuzz's all-five-faults row: every node is down from t = 0.
+    opts = params.build_options({
+        "workload": "g-counter", "node_count": 3, "rate": 100.0, "time_limit": 20.0,
+        "nemesis": ["partition", "kill", "pause", "loss", "slow"], "seed": 6, "sim": True,
+    })  # fmt: skip
+    outcome = run_simulation(opts, build)
+    adds = [op for op in outcome.history if op.type == "invoke" and op.f == "add"]
+    stats = outcome.results["stats"]
+    assert stats["valid"] is False and stats["by_f"]["add"]["ok_count"] == 0
+    hopeless = down_for_whole_wait(outcome.history, 5_000_000_000)
+    assert [op for op in hopeless if op.f == "add"] == adds
+    assert stats["by_f"]["add"]["down_whole_wait"] == len(adds) > 0
+    assert "down_whole_wait" not in stats["by_f"]["read"]  # some reads succeeded

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from glomers.bench.history import Op, is_client, paired, pairs
+from glomers.bench.history import Op, down_for_whole_wait, is_client, paired, pairs
 
 Validity: TypeAlias = bool | Literal["unknown"]
 OpOutcome: TypeAlias = Literal["ok", "fail", "info"]
@@ -193,7 +193,7 @@ def _counts(outcomes: Iterable[OpOutcome]) -> dict[str, Any]:
     }
 
 
-def stats(history: Sequence[Op]) -> dict[str, Any]:
+def stats(history: Sequence[Op], wait: float | None = None) -> dict[str, Any]:
     """Jepsen's stats: how client operations ended, overall and per ``f``.
 
     Each operation is counted once, by its completion; one that never
@@ -204,12 +204,22 @@ def stats(history: Sequence[Op]) -> dict[str, Any]:
     Returns ``{valid, count, ok_count, fail_count, info_count, by_f}`` where
     ``by_f`` maps each ``f`` (sorted) to ``{valid, count, ok_count,
     fail_count, info_count}``.
+
+    Beyond Jepsen, to explain a failure rather than to judge: given the
+    clients' ``wait`` (seconds), each ``f`` with no ``ok`` operation also gets
+    ``down_whole_wait``, how many of its invocations went to a node that was
+    down for the whole of that wait (``history.down_for_whole_wait``).
     """
     ops = operations(list(history))
     by_f: dict[str, list[OpOutcome]] = {}
     for operation in ops:
         by_f.setdefault(operation.f, []).append(operation.outcome)
     per_f = {f: _counts(by_f[f]) for f in sorted(by_f)}
+    if wait is not None and any(not counts["valid"] for counts in per_f.values()):
+        hopeless = Counter(op.f for op in down_for_whole_wait(history, round(wait * 1e9)))
+        for f, counts in per_f.items():
+            if not counts["valid"]:
+                counts["down_whole_wait"] = hopeless[f]
     overall = _counts(operation.outcome for operation in ops)
     overall["valid"] = merge_valid(counts["valid"] for counts in per_f.values())
     return overall | {"by_f": per_f}

@@ -507,7 +507,7 @@ class TestRun:
                 checks.update(self.workload.check(history))
             except Exception as exc:  # a checker that raises gives unknown, as in Jepsen
                 checks["workload"] = {"valid": "unknown", "error": f"{type(exc).__name__}: {exc}"}
-        checks["stats"] = checker.guarded(lambda: checker.stats(history))
+        checks["stats"] = checker.guarded(lambda: checker.stats(history, self.opts.client_timeout))
         checks["availability"] = checker.guarded(
             lambda: checker.availability(history, self.opts.availability)
         )

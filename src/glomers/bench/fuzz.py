@@ -25,7 +25,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from glomers.bench import params
-from glomers.bench.pages.explain import failure
+from glomers.bench.pages.explain import failure, schedule_decided
 from glomers.bench.sim import NotSimulable, default_builder, load_builder, run_simulation
 from glomers.bench.usage import Parser
 from glomers.bench.words import counted
@@ -105,15 +105,23 @@ def _quiet_worker() -> None:
     logging.disable(logging.CRITICAL)
 
 
+#: What a failing seed's line says when no node program could have passed it.
+UNPASSABLE = "no node could pass"
+
+
 def run_one(args: argparse.Namespace, spec: str, seed: int) -> tuple[int, Any, str]:
-    """One simulated run: ``(seed, valid, why)``."""
+    """One simulated run: ``(seed, valid, why)``; ``valid`` is ``UNPASSABLE``
+    (a run still invalid, as Maelstrom would judge it) when the faults alone
+    decided it (``explain.schedule_decided``)."""
     opts = params.build_options({**vars(args), "seed": seed})
     try:
         results = run_simulation(opts, load_builder(spec)).results
     except Exception as exc:  # a failing seed to report, not a reason to stop the others
         return seed, "crashed", f"{type(exc).__name__}: {exc}"
-    why = "" if results["valid"] is True else failure(results)
-    return seed, results["valid"], why
+    if results["valid"] is True:
+        return seed, True, ""
+    valid = UNPASSABLE if schedule_decided(results) else results["valid"]
+    return seed, valid, failure(results)
 
 
 def replay_command(argv: list[str], seed: int) -> str:
@@ -194,7 +202,10 @@ def fuzz(argv: list[str]) -> int:
         # Still only a flag: more Ctrl-C while the findings print must not cut them.
         interrupted = stop.is_set()
         stopped = " (interrupted)" if interrupted else ""
-        print(f"{done} of {counted(len(seeds), 'seed')} run{stopped}; {len(failures)} failing")
+        unpassable = sum(valid == UNPASSABLE for _, valid, _ in failures)
+        of_them = f" ({unpassable} of them no node could pass)" if unpassable else ""
+        print(f"{done} of {counted(len(seeds), 'seed')} run{stopped}; "
+              f"{len(failures)} failing{of_them}")  # fmt: skip
         for seed, valid, why in sorted(failures):
             print(f"seed {seed} ({valid}): {why}")
             print(f"  replay: {replay_command(argv, seed)}")

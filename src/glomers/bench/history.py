@@ -15,7 +15,7 @@ reads the nemesis's records as the periods each registered fault was in force.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -240,3 +240,41 @@ def fault_periods(history: Iterable[Op]) -> list[FaultPeriod]:
             else:
                 periods[where.pop(key)] = period
     return periods
+
+
+def down_for_whole_wait(history: Sequence[Op], wait: int) -> list[Op]:
+    """The client invocations whose node was down (killed or paused: a fault of
+    hosts) for the whole of the ``wait`` nanoseconds after it: no node program
+    could have answered them in time, whatever it did.
+
+    A node that comes back within the wait gets the request (a restarted node
+    its backlog, a resumed one its input), so it counts as reachable."""
+    down: dict[str | None, list[tuple[int, int]]] = {}
+    end_of_history = history[-1].time if history else 0
+    for period in fault_periods(history):
+        fault = faults.FAULTS.get(period.fault)
+        if fault is not None and issubclass(fault, faults.HostFault):
+            end = period.end if period.end is not None else max(end_of_history, period.start) + wait
+            down.setdefault(period.node, []).append((period.start, end))
+    for spans in down.values():
+        spans.sort()
+    return [
+        op
+        for op in history
+        if op.type == "invoke" and is_client(op) and op.node in down
+        and _covered(down[op.node], op.time, op.time + wait)
+    ]  # fmt: skip
+
+
+def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether sorted ``spans`` leave no moment of [start, end] uncovered."""
+    reached = start
+    for a, b in spans:
+        if b < reached:
+            continue
+        if a > reached:
+            return False
+        reached = b
+        if reached >= end:
+            return True
+    return False

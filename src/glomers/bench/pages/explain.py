@@ -55,7 +55,7 @@ def reasons(name: str, result: Mapping[str, Any], workload: Workload) -> list[Re
     by_f = result.get("by_f")
     if isinstance(by_f, Mapping):
         found += [
-            Reason("", f"no {f} operation succeeded ({s.get('count', 0)} attempted)")
+            Reason("", never_succeeded(f, s))
             for f, s in by_f.items()
             if isinstance(s, Mapping) and s.get("valid") is False
         ]
@@ -72,6 +72,33 @@ def reasons(name: str, result: Mapping[str, Any], workload: Workload) -> list[Re
             Reason("", json_text({k: v for k, v in result.items() if k != "valid"}, 1_000))
         )
     return found
+
+
+def never_succeeded(f: str, counts: Mapping[str, Any]) -> str:
+    """Why stats failed for ``f``, and whether any node program could have helped."""
+    attempted = counts.get("count", 0)
+    text = f"no {f} operation succeeded ({attempted} attempted)"
+    down = counts.get("down_whole_wait")
+    if not isinstance(down, int) or down == 0:
+        return text
+    if down >= attempted:
+        return (
+            f"{text}, and none could have: each went to a node that was down (killed or "
+            "paused) for the whole time its client waited"
+        )
+    return f"{text}; {down} of them went to a node down for the whole time its client waited"
+
+
+def schedule_decided(results: Mapping[str, Any]) -> bool:
+    """Whether the only thing wrong with a run is operations that no node program
+    could have answered: stats is the one invalid checker, and every operation of
+    each ``f`` that never succeeded went to a node down for its whole wait."""
+    bad = [k for k, v in results.items() if isinstance(v, Mapping) and v.get("valid") is False]
+    by_f = results.get("stats", {}).get("by_f") if bad == ["stats"] else None
+    if not isinstance(by_f, Mapping):
+        return False
+    failed = [s for s in by_f.values() if isinstance(s, Mapping) and s.get("valid") is False]
+    return bool(failed) and all(s.get("down_whole_wait", -1) >= s.get("count", 0) for s in failed)
 
 
 def _listed(result: Mapping[str, Any]) -> list[Reason]:
