@@ -91,7 +91,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ref", help="also measure git revision REV, interleaved")
     parser.add_argument("--no-gating", action="store_true", help="skip the pause gating")
+    parser.add_argument("--runs", help="only the runs whose names contain one of these "
+                        "comma-separated words (e.g. standard)")  # fmt: skip
     args = parser.parse_args()
+    words = args.runs.split(",") if args.runs else [""]
+    chosen = {name: flags for name, flags in RUNS.items() if any(w in name for w in words)}
     print(f"median of {args.rounds} seeds, Python {sys.version.split()[0]}\n")
     print("| run | code | simulated | wall, --no-pages | faster than real time "
           "| wall with pages | faster than real time | valid runs |")  # fmt: skip
@@ -101,7 +105,7 @@ def main() -> None:
         sources = {"current": ROOT / "src"}
         if ref_src is not None:
             sources[args.ref] = ref_src
-        for name, flags in RUNS.items():
+        for name, flags in chosen.items():
             walls: dict[tuple[str, bool], list[float]] = {
                 (code, p): [] for code in sources for p in (False, True)
             }

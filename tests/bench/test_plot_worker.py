@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from glomers.bench.pages import plots
+from glomers.bench.pages import plot_worker, plots
 from glomers.bench.pages.plot_worker import PlotWorker
 from glomers.bench.store import read_history
 
@@ -59,6 +61,38 @@ def test_plots_it_cannot_draw_are_logged(tmp_path: Path, capfd: pytest.CaptureFi
     err = capfd.readouterr().err
     assert f"could not write the plots of {tmp_path / 'no-such-run'}" in err
     assert "history.jsonl" in err
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="draws in one process on one core")
+def test_both_halves_draw_and_a_failure_in_either_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "history.jsonl").write_text("")
+    asked = json.dumps({"dir": str(tmp_path), "workload": "g-counter"}).encode()
+
+    def draw(run_dir: Path, history: object, workload: str, only: list[str]) -> list[Path]:
+        for name in only:
+            (run_dir / f"{name}.{os.getpid()}").touch()
+        if failing in only:
+            raise RuntimeError(f"cannot draw {failing}")
+        return []
+
+    monkeypatch.setattr(plots, "write_plots", draw)
+    # As the worker's main() does: errors go to stderr, the forked half's too.
+    handler = logging.StreamHandler(sys.stderr)
+    logging.getLogger("glomers.bench").addHandler(handler)
+    try:
+        for failing in ("", "latency-raw.png", "latency-quantiles.png"):
+            for old in tmp_path.glob("*.png.*"):
+                old.unlink()
+            assert plot_worker._serve(asked) == (1 if failing else 0)
+            drawn = sorted(p.name.split(".png")[0] + ".png" for p in tmp_path.glob("*.png.*"))
+            assert drawn == sorted(PNGS)
+            assert len({p.suffix for p in tmp_path.glob("*.png.*")}) == 2  # two processes
+            if failing:
+                assert f"cannot draw {failing}" in capfd.readouterr().err
+    finally:
+        logging.getLogger("glomers.bench").removeHandler(handler)
 
 
 def _workers_with(marker: str) -> list[int]:

@@ -68,7 +68,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -270,25 +270,38 @@ def _series_order(key: tuple[str, OpOutcome]) -> tuple[str, int]:
 # Drawing
 
 
-def write_plots(run_dir: Path, history: Sequence[Op], workload: str) -> list[Path]:
+def plot_names(workload: str) -> list[str]:
+    """The files ``write_plots`` writes for ``workload``, in the order it draws them."""
+    return [name for name, _ in _drawings(workload)]
+
+
+def _drawings(workload: str) -> list[tuple[str, DrawPlot]]:
+    drawings: list[tuple[str, DrawPlot]] = [
+        ("latency-raw.png", _draw_latency_raw),
+        ("latency-quantiles.png", _draw_latency_quantiles),
+        ("rate.png", _draw_rate),
+    ]
+    return drawings + [(plot.name, plot.draw) for plot in for_pages(workload).plots()]
+
+
+def write_plots(
+    run_dir: Path, history: Sequence[Op], workload: str, only: Container[str] | None = None
+) -> list[Path]:
     """Write the plots of a finished run into ``run_dir``; return their paths.
 
     Always ``latency-raw.png``, ``latency-quantiles.png`` and ``rate.png``;
     then the plots of the workload's own (``Workload.plots``), if it is registered.
+    ``only`` keeps those of the names it holds (``plot_names`` lists them all).
     """
 
     run_dir.mkdir(parents=True, exist_ok=True)
     duration = run_duration(history)
     width = bucket_width(duration)
     spans = fault_spans(history)
-    drawings: list[tuple[str, DrawPlot]] = [
-        ("latency-raw.png", _draw_latency_raw),
-        ("latency-quantiles.png", _draw_latency_quantiles),
-        ("rate.png", _draw_rate),
-    ]
-    drawings += [(plot.name, plot.draw) for plot in for_pages(workload).plots()]
     written: list[Path] = []
-    for name, draw in drawings:
+    for name, draw in _drawings(workload):
+        if only is not None and name not in only:
+            continue
         path = run_dir / name
         fig = draw(history, workload, duration, width, spans)
         fig.savefig(path, dpi=_DPI, format="png")

@@ -62,6 +62,17 @@ class _Element:
 
 def set_full(history: Sequence[Op], add: str = "add") -> dict[str, Any]:
     """The set-full result of ``history``, whose adds have ``f`` ``add``."""
+    return _results(_elements(history, add))
+
+
+def element_outcomes(history: Sequence[Op], add: str = "add") -> list[dict[str, Any]]:
+    """Each attempted element's fate, as ``set_full`` judged it: ``outcome``
+    (stable, lost, never-read), ``stable_latency`` and ``lost_latency`` (ms or
+    None), and ``known``, the op that made it known (None if none did)."""
+    return [_outcome(e) for e in _elements(history, add)]
+
+
+def _elements(history: Sequence[Op], add: str) -> list[_Element]:
     elements: dict[Hashable, _Element] = {}
     position = {id(op): i for i, op in enumerate(history)}
     invocation: dict[int, Op] = {}
@@ -93,7 +104,7 @@ def set_full(history: Sequence[Op], add: str = "add") -> dict[str, Any]:
                         element.last_present = (at, inv)
                 elif element.last_absent is None or element.last_absent[0] < at:
                     element.last_absent = (at, inv)
-    return _results(values.sort(elements.values(), lambda e: e.value))
+    return values.sort(elements.values(), lambda e: e.value)
 
 
 def _outcome(e: _Element) -> dict[str, Any]:
