@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from glomers import Body, Node
 from glomers.bench.services import PersistentKV, Sequential
 from glomers.bench.sim import SimLoop
-from glomers.counter import Value, build
+from glomers.counter import Value, _shows, build
 from glomers.testing import MemoryTransport, Service
 
 # Timeouts, staleness and waits run on a virtual clock: no test waits for real time.
@@ -252,6 +252,85 @@ async def test_a_lost_compare_and_swap_is_sent_again_not_resynced() -> None:
     assert kv.total(["n0"]) == 3
 
 
+async def test_a_copy_refused_because_the_first_applied_acknowledges_without_a_resync() -> None:
+    kv = FaultyKV(random.Random(1))
+    requests: list[Body] = []
+    replies: list[Body | None] = []
+
+    def first_cas_reply_lost(src: str, body: Body) -> Body | None:
+        requests.append(body)
+        reply = kv(src, body)
+        replies.append(reply)
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 1:
+            return None  # applied, but its cas_ok never comes back
+        return reply
+
+    node = build(rpc_timeout=5.0)
+    async with MemoryTransport(node, services={"seq-kv": first_cas_reply_lost}) as net:
+        await asyncio.sleep(0.05)
+        before = len(requests)
+        assert (await net.request({"type": "add", "delta": 3}, timeout=2))["type"] == "add_ok"
+    # The copy failed: the key already held its target, which the error text names.
+    assert [b["type"] for b in requests[before:]] == ["cas", "cas"]
+    refusal = replies[before + 1]
+    assert refusal is not None and refusal["code"] == 22
+    assert requests[before]["to"][2] in refusal["text"]
+    assert kv.total(["n0"]) == 3
+
+
+def test_only_an_error_naming_the_target_s_own_tag_shows_it_applied() -> None:
+    target = Value(3, 9, "f00.12")
+
+    def refusal(current: str) -> Body:
+        return {
+            "type": "error",
+            "code": 22,
+            "text": f'current value {current} is not [2,4,"f00.11"]',
+        }
+
+    assert _shows(refusal('[3,9,"f00.12"]'), target)
+    assert _shows(refusal('[3 9 "f00.12"]'), target)  # Maelstrom prints EDN
+    assert not _shows(refusal('[3,9,"f00.1"]'), Value(3, 9, "f00.12"))
+    assert not _shows(refusal('[3,9,"f00.12"]'), Value(3, 9, "f00.1"))  # a prefix is not it
+    assert not _shows(refusal('[2,4,"f00.11"]'), target)  # a stale state: proves nothing
+    assert not _shows({"type": "error", "code": 11, "text": '"f00.12"'}, target)
+
+
+async def test_a_resync_reads_once_and_writes_a_barrier_only_after_a_stale_read() -> None:
+    kv = FaultyKV(random.Random(1))
+    requests: list[Body] = []
+    stale: list[Body] = []
+
+    def first_resync_read_stale(src: str, body: Body) -> Body | None:
+        requests.append(body)
+        reply = kv(src, body)
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 2:
+            return {"type": "error", "code": 22, "in_reply_to": body["msg_id"],
+                    "text": "current value [0,0,\"\"] is not what you think"}  # fmt: skip
+        if (body["type"] == "read" and body["key"] == "counter-n0" and stale == []
+                and sum(b["type"] == "cas" for b in requests) == 2):  # fmt: skip
+            stale.append(body)
+            return {"type": "error", "code": 20, "in_reply_to": body["msg_id"],
+                    "text": "key does not exist"}  # fmt: skip
+        return reply
+
+    node = build(rpc_timeout=5.0)
+    async with MemoryTransport(node, services={"seq-kv": first_resync_read_stale}) as net:
+        await asyncio.sleep(0.05)
+        for delta in (1, 2):
+            assert (await net.request({"type": "add", "delta": delta}, timeout=2))[
+                "type"
+            ] == "add_ok"
+    assert stale, "the resync's first read was made stale"
+    at = requests.index(stale[0])
+    # The refused compare-and-swap, then straight to reading the key: no barrier.
+    assert [b["type"] for b in requests[at - 1 : at + 1]] == ["cas", "read"]
+    after = [b["type"] for b in requests[at:]]
+    # Older than what it knows applied (the first add's value): a barrier, a read again.
+    assert after[:3] == ["read", "write", "read"]
+    assert kv.total(["n0"]) == 3
+
+
 async def test_a_slot_that_overtook_its_predecessor_waits_for_it_instead_of_resyncing() -> None:
     kv = FaultyKV(random.Random(1))
     requests: list[Body] = []
@@ -275,18 +354,18 @@ async def test_a_slot_that_overtook_its_predecessor_waits_for_it_instead_of_resy
 
 
 async def test_a_failed_resync_is_logged_and_retried(caplog: pytest.LogCaptureFixture) -> None:
-    """seq-kv refuses the resync's first barrier with a definite error: the resync
-    logs it and tries again, and the adds waiting for it still complete."""
+    """seq-kv refuses the resync's first read of its key with a definite error: the
+    resync logs it and tries again, and the adds waiting for it still complete."""
     kv = FaultyKV(random.Random(1))
     refused: list[Body] = []
 
-    def refuse_first_barrier(src: str, body: Body) -> Body | None:
-        if body["type"] == "write" and body["key"].startswith("barrier-") and not refused:
+    def refuse_first_read(src: str, body: Body) -> Body | None:
+        if body["type"] == "read" and body["key"] == "counter-n0" and not refused:
             refused.append(body)
             return {"type": "error", "code": 11, "text": "not now"}
         return kv(src, body)
 
-    [net] = await start(counter(), refuse_first_barrier, ["n0"])
+    [net] = await start(counter(), refuse_first_read, ["n0"])
     replies = await asyncio.gather(
         *(net.request({"type": "add", "delta": d}, timeout=2) for d in (1, 2, 3))
     )

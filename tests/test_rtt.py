@@ -75,6 +75,20 @@ def test_one_doubling_for_paths_that_lose_at_random() -> None:
     assert [rtt.timeout("seq-kv", k) for k in range(4)] == pytest.approx([0.06, 0.12, 0.12, 0.12])
 
 
+def test_a_hedged_destination_gets_a_bounded_burst_of_close_copies_then_doubling() -> None:
+    rtt = RoundTrips(floor=0.01, doublings=2)
+    rtt.sample("seq-kv", 0.02)
+    rtt.sample("n1", 0.02)
+    est = rtt.estimate("seq-kv")
+    est.spacing, est.burst = 0.25, 3
+    waits = [rtt.timeout("seq-kv", k) for k in range(6)]
+    # The first copy waits the whole timeout: with nothing lost, no copy goes out.
+    assert waits == pytest.approx([0.06, 0.015, 0.015, 0.015, 0.24, 0.24])
+    assert [rtt.timeout("n1", k) for k in range(3)] == pytest.approx([0.06, 0.12, 0.24])
+    est.spacing = 0.01  # never closer than the floor
+    assert rtt.timeout("seq-kv", 1) == pytest.approx(0.01)
+
+
 def test_destinations_are_estimated_apart() -> None:
     rtt = RoundTrips(floor=0.001)
     rtt.sample("seq-kv", 0.002)

@@ -12,8 +12,10 @@ twice. docs/counter.md explains why each step is safe; in short:
   is known to have reached the key: its compare-and-swap succeeded, a later
   slot's did (it could only apply on top), or a fresh read shows it.
 - Anything else (a failure, a timeout) stops new slots; once nothing is in
-  flight the node *resyncs*: it reads its key fresh (after a barrier) and finds
-  where its chain of values stands; pending slots are sent again from there.
+  flight the node *resyncs*: it reads its key (which shows every value of its
+  own that applied) and finds where its chain of values stands; pending slots
+  are sent again from there. A failure whose error text names the slot's own
+  value is no failure: an earlier copy applied and its reply was lost.
 - **Reads** are answered from a view of every node's key no older than
   ``staleness`` seconds. When the view is older, one refresh (a barrier, then
   one read per other node) serves every read that waits for it.
@@ -61,6 +63,9 @@ STALENESS = 0.75
 WINDOW = 4
 #: Seconds between a resync that failed and the next try.
 RESYNC_RETRY = 0.1
+#: Hedged copies of a seq-kv request: this many, this fraction of its timeout apart.
+HEDGE_BURST = 16
+HEDGE_SPACING = 0.25
 
 
 class Add(msgspec.Struct):
@@ -139,10 +144,12 @@ class Counter:
     ) -> None:
         self.node = node
         self.kv = SeqKV(node)
-        # Partitions never cut seq-kv off: an unanswered copy is lost to bad luck,
-        # not to overload, and waiting ever longer for the next one would make
-        # every loss cost more. Other destinations of the node keep the default.
-        node.round_trips.estimate(self.kv.service).doublings = 1
+        # Partitions never cut seq-kv off and extra copies cannot overload it: an
+        # unanswered copy is lost to bad luck, so after the first timeout a burst of
+        # close copies (hedging) finds a way through soon, and past the burst the
+        # wait doubles only once. Other destinations of the node keep the default.
+        seq_kv = node.round_trips.estimate(self.kv.service)
+        seq_kv.doublings, seq_kv.spacing, seq_kv.burst = 1, HEDGE_SPACING, HEDGE_BURST
         self.allow_negative = allow_negative
         self.staleness = staleness
         self.window = window
@@ -233,7 +240,7 @@ class Counter:
 
     def _cas_done(self, slot: Slot, sent: float, reply: Body) -> None:
         slot.in_flight = False
-        if reply.get("type") == "cas_ok":
+        if reply.get("type") == "cas_ok" or _shows(reply, slot.target):
             self._fresh_at = max(self._fresh_at, sent)
             self._applied_through(slot)
         elif slot in self.slots and slot is not self.slots[0]:
@@ -291,12 +298,14 @@ class Counter:
 
     async def _chain_head(self) -> Value:
         """Our key's value, read fresh: no older than the newest value we know in it."""
-        while True:
+        # seq-kv serves each node states no older than the last one it wrote or
+        # read, so a plain read shows every value of ours that applied; were it
+        # older anyway, a barrier first makes the next read current.
+        current = await self._read_key(self.node.node_id)
+        while self.confirmed is not None and current.version < self.confirmed.version:
             await self._barrier()
             current = await self._read_key(self.node.node_id)
-            if self.confirmed is None or current.version >= self.confirmed.version:
-                return current
-            # Older than what we know is there: a read from seq-kv's past; look again.
+        return current
 
     # -- reads --------------------------------------------------------------------
 
@@ -371,6 +380,18 @@ class Counter:
             except RPCError as exc:
                 if exc.definite:
                     raise
+
+
+def _shows(reply: Body, target: Value) -> bool:
+    """Whether a failed compare-and-swap's reply says the key holds ``target``.
+
+    seq-kv's precondition error prints the value the request found. Our tags
+    are never reused, so finding ``target``'s tag there means the key held that
+    value: an earlier copy of this very compare-and-swap applied and its reply
+    was lost. Any other text proves nothing, and leads to a resync as before.
+    """
+    text = reply.get("text")
+    return reply.get("code") == 22 and isinstance(text, str) and f'"{target.tag}"' in text
 
 
 def build(

@@ -15,6 +15,14 @@ message must not slow every other request to the same service.
 request carries its own ``msg_id``, so every reply tells which copy it answers
 and its round trip is never ambiguous (the problem Karn's rule works around in
 TCP); every reply is a sample.
+
+Doubling protects a peer that is slow because it is overloaded. A destination
+that extra copies cannot overload (a Maelstrom service answers at once, and a
+partition never cuts it off) can be *hedged* instead, as gRPC's hedging policy
+does: after the first timeout, a burst of copies goes out a fraction of the
+timeout apart, so that on a lossy network one gets through soon. The burst is
+bounded, and the waits double after it, so a destination that is slow rather
+than lossy costs at most that many extra copies per request.
 """
 
 from __future__ import annotations
@@ -38,6 +46,10 @@ class Estimate:
     srtt: float | None = None
     rttvar: float = 0.0
     doublings: int | None = None
+    #: Hedging (None: none): after the first timeout, the next ``burst`` copies
+    #: go out ``spacing`` times the timeout apart, without doubling.
+    spacing: float | None = None
+    burst: int = 0
 
 
 class RoundTrips:
@@ -86,8 +98,11 @@ class RoundTrips:
         request (0 for the first) before sending another."""
         est = self._estimates.get(dest)
         base = self.initial if est is None or est.srtt is None else est.srtt + _K * est.rttvar
+        base = max(self.floor, base)
+        if est is not None and est.spacing is not None and 0 < attempt <= est.burst:
+            return min(self.cap, max(self.floor, base * est.spacing))
         doublings = self.doublings if est is None or est.doublings is None else est.doublings
-        return min(self.cap, max(self.floor, base) * 2.0 ** min(attempt, doublings))
+        return min(self.cap, base * 2.0 ** min(attempt, doublings))
 
     def sample(self, dest: str, rtt: float) -> None:
         """A reply from ``dest`` came ``rtt`` seconds after its request left."""
