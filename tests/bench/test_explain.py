@@ -49,23 +49,28 @@ def test_operations_that_never_succeeded_and_a_missed_availability_target() -> N
 
 
 def test_operations_no_node_could_have_answered_are_told_apart() -> None:
-    def stats(down: int) -> dict[str, Any]:
-        add = {"valid": False, "count": 3, "down_whole_wait": down}
+    def stats(down: int, whole: int) -> dict[str, Any]:
+        add = {"valid": False, "count": 3, "sent_while_down": down, "down_whole_wait": whole}
         return {"valid": False, "by_f": {"add": add, "read": {"valid": True, "count": 9}}}
 
-    assert told("stats", stats(3)) == [
+    assert told("stats", stats(3, 3)) == [
         "no add operation succeeded (3 attempted), and none could have: each went to a node "
         "that was down (killed or paused) for the whole time its client waited"
     ]
-    assert told("stats", stats(2)) == [
-        "no add operation succeeded (3 attempted); 2 of them went to a node down for the "
-        "whole time its client waited"
+    assert told("stats", stats(3, 2)) == [
+        "no add operation succeeded (3 attempted); 3 of them were sent to a node while it was "
+        "down (killed or paused), 2 to one that stayed down for the whole time its client waited"
     ]
-    assert told("stats", stats(0)) == ["no add operation succeeded (3 attempted)"]
-    assert schedule_decided({"valid": False, "workload": {"valid": True}, "stats": stats(3)})
-    assert not schedule_decided({"valid": False, "stats": stats(2)})
+    assert told("stats", stats(2, 0)) == [
+        "no add operation succeeded (3 attempted); 2 of them were sent to a node while it was "
+        "down (killed or paused)"
+    ]
+    assert told("stats", stats(0, 0)) == ["no add operation succeeded (3 attempted)"]
+    assert schedule_decided({"valid": False, "workload": {"valid": True}, "stats": stats(3, 3)})
+    assert not schedule_decided({"valid": False, "stats": stats(3, 2)})
     # Something else wrong as well: the node may be at fault.
-    assert not schedule_decided({"valid": False, "workload": {"valid": False}, "stats": stats(3)})
+    bad = {"valid": False, "workload": {"valid": False}, "stats": stats(3, 3)}
+    assert not schedule_decided(bad)
     assert not schedule_decided({"valid": False, "stats": {"valid": False, "by_f": {}}})
 
 

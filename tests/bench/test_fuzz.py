@@ -219,4 +219,7 @@ def test_seeds_no_node_could_pass_are_counted_apart_but_still_fail() -> None:
     args = fuzz_module.fuzz_parser().parse_args([*STANDARD[:-2], *faults])
     seed, valid, why = fuzz_module.run_one(args, "glomers.counter:build", 38)
     assert (seed, valid) == (38, False)
-    assert why == "stats invalid; no add operation succeeded (2 attempted)"
+    assert why == (
+        "stats invalid; no add operation succeeded (2 attempted); 2 of them were sent to a "
+        "node while it was down (killed or paused)"
+    )

@@ -9,10 +9,10 @@ from glomers.bench.history import (
     FaultPeriod,
     Op,
     Pairing,
-    down_for_whole_wait,
     fault_periods,
     paired,
     pairs,
+    sent_while_down,
 )
 from glomers.bench.sim import run_simulation
 from glomers.counter import build
@@ -116,7 +116,7 @@ def test_pairing_follows_records_as_they_come() -> None:
     assert pairing.feed(stray) is None and not pairing.opened(stray)
 
 
-def test_an_operation_is_hopeless_only_when_its_node_is_down_for_its_whole_wait() -> None:
+def test_operations_sent_while_their_node_was_down_and_whether_it_stayed_down() -> None:
     history = [
         nemesis("kill", ["n0"], 0),
         nemesis("kill", ["n0"], 10),
@@ -134,12 +134,12 @@ def test_an_operation_is_hopeless_only_when_its_node_is_down_for_its_whole_wait(
         nemesis("kill", ["n0"], 115),
         nemesis("kill", ["n0"], 130),  # 110 to 130 up: not hopeless
     ]
-    hopeless = down_for_whole_wait(history, 50)
-    assert [(op.node, op.value) for op in hopeless] == [("n0", 1), ("n1", 2)]
-    # A shorter wait: the add at 60 had to be answered by 70, while n0 was down.
-    assert [(op.node, op.value) for op in down_for_whole_wait(history, 10)] == [
-        ("n0", 1), ("n0", 2), ("n1", 2),
+    met = sent_while_down(history, 50)
+    assert [(op.node, op.value, whole) for op, whole in met] == [
+        ("n0", 1, True), ("n0", 2, False), ("n1", 2, True),
     ]  # fmt: skip
+    # A shorter wait: the add at 60 had to be answered by 70, while n0 was down.
+    assert [whole for _, whole in sent_while_down(history, 10)] == [True, True, True]
 
 
 def test_a_seed_whose_adds_all_met_a_down_node_says_no_node_could_pass_it() -> None:
@@ -152,7 +152,8 @@ def test_a_seed_whose_adds_all_met_a_down_node_says_no_node_could_pass_it() -> N
     adds = [op for op in outcome.history if op.type == "invoke" and op.f == "add"]
     stats = outcome.results["stats"]
     assert stats["valid"] is False and stats["by_f"]["add"]["ok_count"] == 0
-    hopeless = down_for_whole_wait(outcome.history, 5_000_000_000)
-    assert [op for op in hopeless if op.f == "add"] == adds
+    met = sent_while_down(outcome.history, 5_000_000_000)
+    assert [op for op, whole in met if op.f == "add" and whole] == adds
     assert stats["by_f"]["add"]["down_whole_wait"] == len(adds) > 0
+    assert stats["by_f"]["add"]["sent_while_down"] == len(adds)
     assert "down_whole_wait" not in stats["by_f"]["read"]  # some reads succeeded

@@ -124,6 +124,16 @@ def test_write_flutter_stable_and_lost() -> None:
     }  # fmt: skip
 
 
+def test_each_element_s_outcome_is_the_one_set_full_counts() -> None:
+    r2_1 = ok(2, "read", [1])
+    ops = history([a0, a0_ok, a1, r2, r2_1, a1_ok, r2, r3, ok(3, "read", [1]), ok(2, "read", [0])])
+    outcomes = setfull.element_outcomes(ops)
+    assert [(o["element"], o["outcome"]) for o in outcomes] == [(0, "lost"), (1, "stable")]
+    assert [o["stable_latency"] for o in outcomes] == [None, 2]
+    assert [o["known"]["time"] for o in outcomes] == [1_000_000, 4_000_000]
+    assert outcomes[1] == setfull.set_full(ops)["worst_stale"][0]
+
+
 def test_elements_compare_with_clojure_equality() -> None:
     # A read of 0.0 or false does not have the element 0.
     assert check([a, a_ok, r, ok(1, "read", [0.0, False, "0"])])["lost"] == [0]

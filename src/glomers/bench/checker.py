@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from glomers.bench.history import Op, down_for_whole_wait, is_client, paired, pairs
+from glomers.bench.history import Op, is_client, paired, pairs, sent_while_down
 
 Validity: TypeAlias = bool | Literal["unknown"]
 OpOutcome: TypeAlias = Literal["ok", "fail", "info"]
@@ -207,8 +207,9 @@ def stats(history: Sequence[Op], wait: float | None = None) -> dict[str, Any]:
 
     Beyond Jepsen, to explain a failure rather than to judge: given the
     clients' ``wait`` (seconds), each ``f`` with no ``ok`` operation also gets
-    ``down_whole_wait``, how many of its invocations went to a node that was
-    down for the whole of that wait (``history.down_for_whole_wait``).
+    ``sent_while_down``, how many of its invocations went to a node that was
+    down at the time, and ``down_whole_wait``, how many of those found it down
+    for the whole of that wait (``history.sent_while_down``).
     """
     ops = operations(list(history))
     by_f: dict[str, list[OpOutcome]] = {}
@@ -216,9 +217,12 @@ def stats(history: Sequence[Op], wait: float | None = None) -> dict[str, Any]:
         by_f.setdefault(operation.f, []).append(operation.outcome)
     per_f = {f: _counts(by_f[f]) for f in sorted(by_f)}
     if wait is not None and any(not counts["valid"] for counts in per_f.values()):
-        hopeless = Counter(op.f for op in down_for_whole_wait(history, round(wait * 1e9)))
+        met = sent_while_down(history, round(wait * 1e9))
+        while_down = Counter(op.f for op, _ in met)
+        hopeless = Counter(op.f for op, whole_wait in met if whole_wait)
         for f, counts in per_f.items():
             if not counts["valid"]:
+                counts["sent_while_down"] = while_down[f]
                 counts["down_whole_wait"] = hopeless[f]
     overall = _counts(operation.outcome for operation in ops)
     overall["valid"] = merge_valid(counts["valid"] for counts in per_f.values())

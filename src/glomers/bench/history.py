@@ -242,13 +242,14 @@ def fault_periods(history: Iterable[Op]) -> list[FaultPeriod]:
     return periods
 
 
-def down_for_whole_wait(history: Sequence[Op], wait: int) -> list[Op]:
-    """The client invocations whose node was down (killed or paused: a fault of
-    hosts) for the whole of the ``wait`` nanoseconds after it: no node program
-    could have answered them in time, whatever it did.
+def sent_while_down(history: Sequence[Op], wait: int) -> list[tuple[Op, bool]]:
+    """The client invocations sent to a node that was down (killed or paused: a
+    fault of hosts) at that moment, each with whether it stayed down for the
+    whole of the ``wait`` nanoseconds after: if so, no node program could have
+    answered it in time, whatever it did.
 
     A node that comes back within the wait gets the request (a restarted node
-    its backlog, a resumed one its input), so it counts as reachable."""
+    its backlog, a resumed one its input), so it could still answer."""
     down: dict[str | None, list[tuple[int, int]]] = {}
     end_of_history = history[-1].time if history else 0
     for period in fault_periods(history):
@@ -258,12 +259,13 @@ def down_for_whole_wait(history: Sequence[Op], wait: int) -> list[Op]:
             down.setdefault(period.node, []).append((period.start, end))
     for spans in down.values():
         spans.sort()
-    return [
-        op
-        for op in history
-        if op.type == "invoke" and is_client(op) and op.node in down
-        and _covered(down[op.node], op.time, op.time + wait)
-    ]  # fmt: skip
+    found = []
+    for op in history:
+        if op.type == "invoke" and is_client(op) and op.node in down:
+            spans = down[op.node]
+            if any(a <= op.time < b for a, b in spans):
+                found.append((op, _covered(spans, op.time, op.time + wait)))
+    return found
 
 
 def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:

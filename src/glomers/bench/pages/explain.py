@@ -78,15 +78,18 @@ def never_succeeded(f: str, counts: Mapping[str, Any]) -> str:
     """Why stats failed for ``f``, and whether any node program could have helped."""
     attempted = counts.get("count", 0)
     text = f"no {f} operation succeeded ({attempted} attempted)"
-    down = counts.get("down_whole_wait")
-    if not isinstance(down, int) or down == 0:
+    down, whole = counts.get("sent_while_down"), counts.get("down_whole_wait")
+    if not isinstance(down, int) or not isinstance(whole, int) or down == 0:
         return text
-    if down >= attempted:
+    if whole >= attempted:
         return (
             f"{text}, and none could have: each went to a node that was down (killed or "
             "paused) for the whole time its client waited"
         )
-    return f"{text}; {down} of them went to a node down for the whole time its client waited"
+    text += f"; {down} of them were sent to a node while it was down (killed or paused)"
+    if whole:
+        text += f", {whole} to one that stayed down for the whole time its client waited"
+    return text
 
 
 def schedule_decided(results: Mapping[str, Any]) -> bool:
