@@ -10,6 +10,12 @@ measurement continues with ``--resume``, and ``--table-only`` rebuilds the table
 from the JSON the comparisons wrote. Every row's node runs as the same
 executable under both benches: a two-line shell wrapper written into the
 working folder.
+
+``--by-partition ROW`` reads a set workload's kept runs again and splits its
+stable latencies by whether each element became known during a partition: a
+run's median mostly says how long that run happened to be partitioned, which
+the benches draw at random; the split compares how each bench behaves given
+its schedule (docs/fidelity.md, "g-set under partition").
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from glomers.bench import store
 from glomers.bench.checker import value_summary
+from glomers.bench.history import Op, fault_periods
+from glomers.bench.maelstrom_results import read_history as read_maelstrom_history
+from glomers.bench.workloads.setfull import element_outcomes
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARD = "-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"
@@ -98,6 +109,8 @@ ROWS = (
         "broken: keeps each message to itself"),
     Row("g-set", "-m glomers.examples.g_set", f"{BROADCAST.replace('broadcast', 'g-set')} "
         "--nemesis partition", "valid", "the project's g-set node, challenge 3c's flags"),
+    Row("g-set-quiet", "-m glomers.examples.g_set", BROADCAST.replace("broadcast", "g-set"),
+        "valid", "the project's g-set node, challenge 3b's flags: no partition"),
 )  # fmt: skip
 
 
@@ -199,6 +212,65 @@ def table(args: argparse.Namespace) -> str:
     return head + "\n".join(lines) + "\n"
 
 
+def _history(folder: Path, bench: str) -> list[Op]:
+    if bench == "glomers":
+        return store.read_history(folder / "history.jsonl")
+    return read_maelstrom_history(folder / "history.edn")
+
+
+def _split(history: list[Op]) -> tuple[list[float], list[float]]:
+    """Stable latencies (s) of the elements made known outside any partition, and,
+    for those made known during one that lasted half a second more, stable
+    latency ÷ the time from becoming known to the heal."""
+    spans = [(p.start, p.end if p.end is not None else history[-1].time)
+             for p in fault_periods(history) if p.fault == "partition"]  # fmt: skip
+    outside: list[float] = []
+    inside: list[float] = []
+    for e in element_outcomes(history):
+        if e["stable_latency"] is None or e["known"] is None:
+            continue
+        known = e["known"]["time"]
+        heal = next((end for start, end in spans if start <= known < end), None)
+        if heal is None:
+            outside.append(e["stable_latency"] / 1000)
+        elif heal - known > 500_000_000:
+            inside.append(e["stable_latency"] / ((heal - known) / 1e9) / 1000)
+    return outside, inside
+
+
+def by_partition(workdir: Path, name: str) -> str:
+    """The stable latencies of a set row's kept runs, split by partition."""
+    lines = [
+        "| bench | runs | elements | made known while partitioned "
+        "| stable latency outside partitions: median, p90 (s) "
+        "| stable latency ÷ time to heal, inside: median |",
+        "|---|---|---|---|---|---|",
+    ]
+    for bench in ("glomers", "maelstrom"):
+        outside: list[float] = []
+        inside: list[float] = []
+        runs = 0
+        for done in sorted((workdir / name).glob(f"{bench}-*.done.json")):
+            folder = json.loads(done.read_text()).get("folder")
+            if not folder:
+                continue
+            out, ins = _split(_history(Path(folder), bench))
+            outside += out
+            inside += ins
+            runs += 1
+        if not runs or not outside:
+            lines.append(f"| {bench} | {runs} | no stable element outside partitions | | | |")
+            continue
+        deciles = statistics.quantiles(outside, n=10)
+        share = len(inside) / (len(inside) + len(outside))
+        ratio = f"{statistics.median(inside):.3f}" if inside else "—"
+        lines.append(
+            f"| {bench} | {runs} | {len(outside) + len(inside)} | {share:.0%} "
+            f"| {statistics.median(outside):.3f}, {deciles[-1]:.3f} | {ratio} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per row")
@@ -208,8 +280,14 @@ def main() -> None:
     parser.add_argument("--rows", help="comma-separated row names (default: all)")
     parser.add_argument("--resume", action="store_true", help="continue an earlier measurement")
     parser.add_argument("--table-only", action="store_true", help="only print the table")
+    parser.add_argument(
+        "--by-partition", metavar="ROW", help="only split a set row's stable latencies by partition"
+    )
     args = parser.parse_args()
     args.workdir = args.workdir.resolve()
+    if args.by_partition:
+        print(by_partition(args.workdir, args.by_partition), end="")
+        return
     chosen = set(args.rows.split(",")) if args.rows else {row.name for row in ROWS}
     unknown = chosen - {row.name for row in ROWS}
     if unknown:
