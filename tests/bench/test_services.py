@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -108,16 +107,30 @@ def test_cas_on_another_value_is_error_22_naming_both() -> None:
 @pytest.mark.parametrize(
     ("current", "expected", "text"),
     [
+        # As the Maelstrom jar prints them (Clojure's pr-str), checked against it.
         ("a", "b", 'current value "a" is not "b"'),
-        ([1, 2], [1], "current value [1,2] is not [1]"),
-        (None, 0, "current value null is not 0"),
+        ([1, 2], [1], "current value [1 2] is not [1]"),
+        (None, 0, "current value nil is not 0"),
         (True, 1, "current value true is not 1"),
-        ({"k": 1.5}, {}, 'current value {"k":1.5} is not {}'),
+        ({"k": 1.5, "j": None}, {}, 'current value {"k" 1.5, "j" nil} is not {}'),
+        ([1, [2, "x"]], 2**63, 'current value [1 [2 "x"]] is not 9223372036854775808'),
+        ('q"uote\\n\nt\t', 1e100, 'current value "q\\"uote\\\\n\\nt\\t" is not 1.0E100'),
+        (0.0005, 1e7, "current value 5.0E-4 is not 1.0E7"),
+        (1234567.0, 0.001, "current value 1234567.0 is not 0.001"),
     ],
 )
-def test_error_22_renders_values_as_json(current: Any, expected: Any, text: str) -> None:
+def test_error_22_renders_values_as_clojure_prints_them(
+    current: Any, expected: Any, text: str
+) -> None:
     _, [_, reply] = run(PersistentKV(), write("x", current), cas("x", expected, 0))
     assert is_error(reply, 22) and reply["text"] == text
+
+
+def test_lww_kv_prints_the_expected_value_bare() -> None:
+    _, [_, reply] = run(PersistentLWWKV(), write("x", "a"), cas("x", "b", 0))
+    assert reply["text"] == 'current value "a" is not b'
+    _, [_, reply] = run(PersistentLWWKV(), write("x", 1), cas("x", None, 0))
+    assert reply["text"] == "current value 1 is not "
 
 
 def test_cas_on_missing_key_is_error_20() -> None:
@@ -569,9 +582,11 @@ def test_sequential_consistency(
                 xs.append(xs[-1])
                 seen[client] = order(xs[-1])
             elif reply["code"] == 22:
-                prefix, suffix = "current value ", f" is not {json.dumps(expected)}"
+                edn = "nil" if expected is None else str(expected)
+                prefix, suffix = "current value ", f" is not {edn}"
                 assert reply["text"].startswith(prefix) and reply["text"].endswith(suffix)
-                shown = json.loads(reply["text"][len(prefix) : -len(suffix)])
+                text = reply["text"][len(prefix) : -len(suffix)]
+                shown = None if text == "nil" else int(text)
                 assert shown in candidates and shown != expected
                 if expected == xs[-1]:
                     assert order(shown) < order(expected)  # an older value

@@ -22,9 +22,10 @@ are kept by reference and must not be mutated afterwards.
 
 from __future__ import annotations
 
-import json
+import math
 import random
 from collections.abc import Callable, Hashable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any, Final, Generic, Protocol, Self, TypeVar, final
 
 from pyrsistent import PMap, pmap
@@ -109,10 +110,51 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 def _render(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    except ValueError:  # an integer beyond Python's int-to-str digit limit
-        return "<value too large to print>"
+    """``value`` as Clojure's ``pr-str`` prints it, as Maelstrom's error texts
+    show it: ``nil``, ``[1 "a"]``, ``{"k" 1.5, "j" nil}``, ``1.0E100``. (Maps of
+    more than 8 entries come out in their own order here, in a hash order there.)"""
+    kind = type(value)
+    if value is None:
+        return "nil"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is str:
+        return '"' + "".join(_ESCAPES.get(c, c) for c in value) + '"'
+    if kind is float:
+        return _java_double(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if kind is list or kind is tuple:
+        return "[" + " ".join(map(_render, value)) + "]"
+    if kind is dict:
+        return "{" + ", ".join(f"{_render(k)} {_render(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _str(value: Any) -> str:
+    """``value`` as Clojure's ``str`` gives it: strings bare, nil as nothing."""
+    if value is None:
+        return ""
+    return value if type(value) is str else _render(value)
+
+
+#: How ``pr-str`` escapes characters inside a string.
+_ESCAPES: Final = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r",
+                   "\f": "\\f", "\b": "\\b"}  # fmt: skip
+
+
+def _java_double(x: float) -> str:
+    """Java's ``Double.toString``: plain from 0.001 up to 10^7, else ``d.dddE±n``."""
+    if x != x or x in (math.inf, -math.inf):
+        return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+    if x == 0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    if 1e-3 <= abs(x) < 1e7:
+        return repr(x)  # Python's shortest digits, positional in this range
+    sign, digits, exponent = Decimal(repr(x)).as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{exponent + len(digits) - 1}"
 
 
 # ---------------------------------------------------------------------------
@@ -173,11 +215,10 @@ def _truthy(value: Any) -> bool:
 _KEY_MISSING: Final = "key does not exist"
 
 
-def _mismatch(current: Any, expected: Any) -> Reply:
-    return _error(
-        ErrorCode.PRECONDITION_FAILED,
-        f"current value {_render(current)} is not {_render(expected)}",
-    )
+def _mismatch(current: Any, expected: Any, *, bare_expected: bool = False) -> Reply:
+    # lww-kv prints the expected value with ``str``, not ``pr-str`` (strings bare).
+    shown = _str(expected) if bare_expected else _render(expected)
+    return _error(ErrorCode.PRECONDITION_FAILED, f"current value {_render(current)} is not {shown}")
 
 
 @final
@@ -269,7 +310,7 @@ class PersistentLWWKV:
         if kind == "read":
             return self, {"type": "read_ok", "value": entry[2]}
         if not _equal(entry[2], body["from"]):
-            return self, _mismatch(entry[2], body["from"])
+            return self, _mismatch(entry[2], body["from"], bare_expected=True)
         return self._put(ckey, key, body["to"]), {"type": "cas_ok"}
 
     def _put(self, ckey: Hashable, key: Any, value: Any) -> PersistentLWWKV:
