@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -205,6 +206,30 @@ async def test_restarted_node_recovers_from_seq_kv_alone() -> None:
     assert all(bit in unacked for bit in (1, 2, 4, 8, 16) if extra & bit)
     await asyncio.sleep(0.06)
     assert (await new.request({"type": "read"}))["value"] == total
+    await new.close()
+
+
+@pytest.mark.parametrize(("down_for", "answered"), [(1.0, True), (6.0, False)])
+async def test_a_restarted_node_answers_what_waited_for_it_if_it_was_down_briefly(
+    down_for: float, answered: bool
+) -> None:
+    """The stamp in the last value its previous process wrote tells a restarted
+    node how long it was down, so an add that waited meanwhile gets its answer
+    while the client still waits, and not after."""
+    kv = FaultyKV(random.Random(1))
+    [old] = await start(counter(seed=1), kv, ["n0"])
+    assert (await old.request({"type": "add", "delta": 1}))["type"] == "add_ok"
+    await old.close()
+    await asyncio.sleep(down_for)
+    new = MemoryTransport(counter(seed=2)(), node_ids=["n0"], services={"seq-kv": kv})
+    new.node._attach(new._receive)
+    init = {"type": "init", "node_id": "n0", "node_ids": ["n0"], "msg_id": 1}
+    new.deliver_line(json.dumps({"id": 50, "src": "c0", "dest": "n0", "body": init}))
+    waited = {"type": "add", "delta": 2, "msg_id": 1}  # numbered before the init: sent earlier
+    new.deliver_line(json.dumps({"id": 42, "src": "c3", "dest": "n0", "body": waited}))
+    await asyncio.sleep(1.0)
+    assert new.sent_to("c3") == ([{"type": "add_ok", "in_reply_to": 1}] if answered else [])
+    assert kv.total(["n0"]) == 3  # applied either way
     await new.close()
 
 

@@ -862,6 +862,27 @@ async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialis
     assert "sent before this node's init" in caplog.text
 
 
+@pytest.mark.parametrize(("down_for", "answered"), [(1.0, True), (3.9, True), (4.1, False)])
+async def test_a_node_that_knows_when_it_died_answers_what_waited_if_recent_enough(
+    down_for: float, answered: bool
+) -> None:
+    node, go = late_node(4.0)
+    go.set()
+    net = MemoryTransport(node, node_ids=["n0"])
+    node._attach(net._receive)
+    init = {"type": "init", "node_id": "n0", "node_ids": ["n0"], "msg_id": 1}
+    net.deliver_line(msgspec.json.encode({"id": 50, "src": "c0", "dest": "n0", "body": init}))
+    await net.wait_for(lambda m: m["body"].get("type") == "init_ok")
+    loop = asyncio.get_running_loop()
+    node.alive_until(loop.time() - down_for - 1.0)  # an older stamp changes nothing
+    node.alive_until(loop.time() - down_for)
+    line = {"id": 42, "src": "c3", "dest": "n0", "body": {"type": "slow", "msg_id": 1}}
+    net.deliver_line(msgspec.json.encode(line))
+    await asyncio.sleep(0.05)
+    await net.close()
+    assert [m["dest"] for m in net.sent if m["dest"] == "c3"] == (["c3"] if answered else [])
+
+
 # Real time: the freeze is a real block of the loop, which virtual time would skip.
 @pytest.mark.looptime(False)
 async def test_requests_read_as_the_loop_thaws_count_from_when_it_froze() -> None:

@@ -210,9 +210,20 @@ class Counter:
             self._send(slot, prev)
 
     def _next(self, prev: Value, delta: int) -> Value:
-        return Value(
-            prev.version + 1, prev.total + delta, f"{self._incarnation}.{next(self._tags)}"
-        )
+        # The tag also says when this process was alive (ms on the loop's clock):
+        # a later process of this node reads it to know how long it was down.
+        now = round(asyncio.get_running_loop().time() * 1000)
+        tag = f"{self._incarnation}.{next(self._tags)}@{now}"
+        return Value(prev.version + 1, prev.total + delta, tag)
+
+    def _note_alive(self, value: Value) -> None:
+        """Our key's ``value``, if an earlier process of this node wrote it, says
+        when that process was alive: tell the node, so that requests which waited
+        while it was down are answered if they are recent enough."""
+        incarnation, _, rest = value.tag.partition(".")
+        _, at, stamp = rest.partition("@")
+        if incarnation != self._incarnation and at and stamp.isdigit():
+            self.node.alive_until(int(stamp) / 1000)
 
     def _send(self, slot: Slot, prev: Value) -> None:
         slot.in_flight = True
@@ -277,6 +288,7 @@ class Counter:
                 # Adds wait for this resync: giving up would leave them hanging.
                 log.exception("resync of %s failed; trying again in %ss", self.key, RESYNC_RETRY)
                 await asyncio.sleep(RESYNC_RETRY)
+        self._note_alive(current)
         for pending in self.slots:
             pending.behind = False
         slot = next((s for s in self.slots if s.target == current), None)
@@ -343,6 +355,8 @@ class Counter:
         values = await asyncio.gather(*(self._read_key(n) for n in nodes))
         for node, value in zip(nodes, values, strict=True):
             self.view.see(node, value)
+            if node == self.node.node_id:
+                self._note_alive(value)
         if self.confirmed is not None:
             self.view.see(self.node.node_id, self.confirmed)
         self.view.since = max(self.view.since, since)

@@ -153,6 +153,9 @@ class Request(Generic[B]):
     #: was sent before this node's init (it waited while the node was down).
     #: None if unknown.
     received: float | None = field(default=None, repr=False)
+    #: Sent before this node's init: it waited while the node was down, since
+    #: ``Node.alive_until`` at the earliest if the node has learnt when that was.
+    before_init: bool = field(default=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -237,7 +240,9 @@ class Node:
     An answer to a client (``c1``, ``c2``, ...) whose request is older than
     ``client_reply_deadline`` seconds is dropped and logged: the client has
     given up, and under Maelstrom a reply to a client that was replaced mutes
-    the node that sent it. None answers however late.
+    the node that sent it. None answers however late. A request sent while the
+    node was down (before its ``init``) counts as too old, unless the node
+    learns when its previous process was last alive (``alive_until``).
     """
 
     def __init__(
@@ -266,6 +271,7 @@ class Node:
         self._frozen = (0.0, float("-inf"))
         self._ticker: asyncio.TimerHandle | None = None
         self._init_net_id: int | None = None  # the network id of our init message
+        self._alive_until: float | None = None  # when our previous process was alive
         self._pending: dict[int, _Pending] = {}
         #: Round-trip estimates per destination, from every reply; they set how
         #: soon ``rpc(..., retry=True)`` sends a request again.
@@ -382,13 +388,27 @@ class Node:
             return
         self._emit(req.src, {**body, "in_reply_to": req.msg_id})
 
+    def alive_until(self, when: float) -> None:
+        """Say that this node's previous process was alive at ``when`` (on this
+        loop's clock: ``time.monotonic()`` outside simulation, which every process
+        of the machine shares), for instance from a timestamp it left in a store.
+
+        A request that waited while the node was down was sent after that
+        process died, so no earlier than ``when``: it is answered if that is
+        recent enough for its client to be waiting still."""
+        if self._alive_until is None or when > self._alive_until:
+            self._alive_until = when
+
     def _too_late(self, req: Request[Any]) -> bool:
         """Whether ``req`` comes from a client that has surely stopped waiting."""
         deadline = self.client_reply_deadline
         src = req.src
         if deadline is None or src[:1] != "c" or not src[1:].isdigit():
             return False  # peers and services keep listening
-        age = self._running_loop().time() - (req.received or 0.0)
+        received = req.received or 0.0
+        if req.before_init and self._alive_until is not None:
+            received = self._alive_until
+        age = self._running_loop().time() - received
         if age <= deadline:
             return False
         level = logging.DEBUG if req.type in self._late_types else logging.WARNING
@@ -823,6 +843,7 @@ class Node:
         req = Request(src, dest, kind, msg_id, fields, body)
         if self._loop is not None:
             req.received = self._arrival(self._loop, net_id)
+            req.before_init = req.received == float("-inf")
         try:
             result = route.fn(req)
         except Exception as exc:
