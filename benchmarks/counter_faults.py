@@ -9,10 +9,11 @@ under loss and under all faults against no fault, and the add p99 under loss
 against no fault at ``--latency 100``.
 
 Under kill and pause, a thread whose node is down waits out its client's 5 s
-timeout, whatever the node does, so no node can keep its no-fault throughput
-when nodes are down for much of the run. The "up-time ceiling" is the no-fault
-throughput times the share of node-time that nodes were up (from the run's
-fault periods); the last ratio compares the counter to it.
+timeout, whatever the node does, and while every node is down nothing
+succeeds. The "some-node-up ceiling" is the no-fault throughput times the share
+of the main phase during which at least one node was up (from the run's fault
+periods); the last ratio compares the counter to it. (The other threads take
+up the rate while one waits, so the share of node-time up is no ceiling.)
 
 ``--ref REV`` runs every configuration a second time on the code of git
 revision REV (checked out in a temporary worktree), interleaved seed by seed,
@@ -25,6 +26,7 @@ one run on one machine.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -74,14 +76,24 @@ def run(flags: str, seed: int, src: Path) -> dict[str, Any]:
 
 
 def up_share(history: list[Any], nodes: int, limit: float) -> float:
-    """The share of node-time in the main phase that no kill or pause held."""
-    down = 0.0
+    """The share of the main phase during which at least one node was up: not
+    held by a kill or a pause."""
+    spans: dict[str | None, list[tuple[float, float]]] = {}
     for period in fault_periods(history):
         fault = FAULTS.get(period.fault)
         if fault is not None and issubclass(fault, HostFault):
             end = limit if period.end is None else min(period.end, limit)
-            down += max(0.0, end - min(period.start, limit))
-    return 1.0 - down / (nodes * limit)
+            spans.setdefault(period.node, []).append((min(period.start, limit), end))
+    if len(spans) < nodes:
+        return 1.0
+    # Walk the moments where some node goes down or comes back.
+    events = sorted({0.0, limit, *(t for s in spans.values() for span in s for t in span)})
+    down = 0.0
+    for a, b in itertools.pairwise(events):
+        middle = (a + b) / 2
+        if all(any(s <= middle < e for s, e in node) for node in spans.values()):
+            down += b - a
+    return 1.0 - down / limit
 
 
 def median(values: list[Any]) -> float | None:
@@ -122,7 +134,7 @@ def main() -> None:
               f"| {valid}/{len(runs)} | {muted} |")  # fmt: skip
     print("\n| code | ok, loss / no fault | ok, all five / no fault "
           "| add p99 at latency 100, loss / no fault "
-          "| ok, all five / up-time ceiling |")  # fmt: skip
+          "| ok, all five / some-node-up ceiling |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
     for code in sources:
         ok = {name: median([r.get("ok") for r in figures[(code, name)]]) for name in CONFIGS}

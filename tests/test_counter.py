@@ -21,6 +21,9 @@ from glomers.testing import MemoryTransport, Service
 # Timeouts, staleness and waits run on a virtual clock: no test waits for real time.
 pytestmark = pytest.mark.looptime
 
+#: Compare-and-swaps a node makes before its first add: the stamp of its start.
+STAMPS = 1
+
 
 class FaultyKV:
     """The bench's seq-kv behind a lossy link, each request's fate drawn from ``rng``.
@@ -209,16 +212,21 @@ async def test_restarted_node_recovers_from_seq_kv_alone() -> None:
     await new.close()
 
 
-@pytest.mark.parametrize(("down_for", "answered"), [(1.0, True), (6.0, False)])
+@pytest.mark.parametrize(
+    ("added", "down_for", "answered"), [(1, 1.0, True), (1, 6.0, False), (0, 1.0, True)]
+)
 async def test_a_restarted_node_answers_what_waited_for_it_if_it_was_down_briefly(
-    down_for: float, answered: bool
+    added: int, down_for: float, answered: bool
 ) -> None:
-    """The stamp in the last value its previous process wrote tells a restarted
-    node how long it was down, so an add that waited meanwhile gets its answer
-    while the client still waits, and not after."""
+    """The stamp in the last value its previous process wrote (its start's
+    stamp, if it added nothing) tells a restarted node how long it was down, so
+    an add that waited meanwhile gets its answer while the client still waits,
+    and not after."""
     kv = FaultyKV(random.Random(1))
     [old] = await start(counter(seed=1), kv, ["n0"])
-    assert (await old.request({"type": "add", "delta": 1}))["type"] == "add_ok"
+    if added:
+        assert (await old.request({"type": "add", "delta": added}))["type"] == "add_ok"
+    await asyncio.sleep(0.05)  # its start's stamp
     await old.close()
     await asyncio.sleep(down_for)
     new = MemoryTransport(counter(seed=2)(), node_ids=["n0"], services={"seq-kv": kv})
@@ -229,7 +237,7 @@ async def test_a_restarted_node_answers_what_waited_for_it_if_it_was_down_briefl
     new.deliver_line(json.dumps({"id": 42, "src": "c3", "dest": "n0", "body": waited}))
     await asyncio.sleep(1.0)
     assert new.sent_to("c3") == ([{"type": "add_ok", "in_reply_to": 1}] if answered else [])
-    assert kv.total(["n0"]) == 3  # applied either way
+    assert kv.total(["n0"]) == added + 2  # applied either way
     await new.close()
 
 
@@ -260,7 +268,7 @@ async def test_a_lost_compare_and_swap_is_sent_again_not_resynced() -> None:
 
     def first_cas_lost(src: str, body: Body) -> Body | None:
         requests.append(body)
-        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 1:
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == STAMPS + 1:
             return None
         return kv(src, body)
 
@@ -286,7 +294,7 @@ async def test_a_copy_refused_because_the_first_applied_acknowledges_without_a_r
         requests.append(body)
         reply = kv(src, body)
         replies.append(reply)
-        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 1:
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == STAMPS + 1:
             return None  # applied, but its cas_ok never comes back
         return reply
 
@@ -329,11 +337,11 @@ async def test_a_resync_reads_once_and_writes_a_barrier_only_after_a_stale_read(
     def first_resync_read_stale(src: str, body: Body) -> Body | None:
         requests.append(body)
         reply = kv(src, body)
-        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 2:
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == STAMPS + 2:
             return {"type": "error", "code": 22, "in_reply_to": body["msg_id"],
                     "text": "current value [0,0,\"\"] is not what you think"}  # fmt: skip
         if (body["type"] == "read" and body["key"] == "counter-n0" and stale == []
-                and sum(b["type"] == "cas" for b in requests) == 2):  # fmt: skip
+                and sum(b["type"] == "cas" for b in requests) == STAMPS + 2):  # fmt: skip
             stale.append(body)
             return {"type": "error", "code": 20, "in_reply_to": body["msg_id"],
                     "text": "key does not exist"}  # fmt: skip
@@ -362,7 +370,7 @@ async def test_a_slot_that_overtook_its_predecessor_waits_for_it_instead_of_resy
 
     def first_cas_lost(src: str, body: Body) -> Body | None:
         requests.append(body)
-        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == 1:
+        if body["type"] == "cas" and sum(b["type"] == "cas" for b in requests) == STAMPS + 1:
             return None  # slot 1's first copy never arrives; slot 2's does, and fails
         return kv(src, body)
 

@@ -171,7 +171,11 @@ class Counter:
         return f"counter-{self.node.node_id}"
 
     async def warm_up(self) -> None:
-        """Learn where our key stands and fill the view before the first request."""
+        """Learn where our key stands, stamp it with this process's start (a slot
+        that adds nothing), and fill the view before the first request."""
+        # The stamp tells a later process of this node, killed before any add,
+        # when this one was alive (``_note_alive``).
+        self.waiting.append((0, asyncio.get_running_loop().create_future()))
         self._pump()
         await self._refresh_after(0.0)
 
