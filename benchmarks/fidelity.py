@@ -218,7 +218,7 @@ def _history(folder: Path, bench: str) -> list[Op]:
     return read_maelstrom_history(folder / "history.edn")
 
 
-def _split(history: list[Op]) -> tuple[list[float], list[float]]:
+def _split(history: list[Op], add: str = "add") -> tuple[list[float], list[float]]:
     """Stable latencies (s) of the elements made known outside any partition, and,
     for those made known during one that lasted half a second more, stable
     latency ÷ the time from becoming known to the heal."""
@@ -226,7 +226,7 @@ def _split(history: list[Op]) -> tuple[list[float], list[float]]:
              for p in fault_periods(history) if p.fault == "partition"]  # fmt: skip
     outside: list[float] = []
     inside: list[float] = []
-    for e in element_outcomes(history):
+    for e in element_outcomes(history, add):
         if e["stable_latency"] is None or e["known"] is None:
             continue
         known = e["known"]["time"]
@@ -240,6 +240,7 @@ def _split(history: list[Op]) -> tuple[list[float], list[float]]:
 
 def by_partition(workdir: Path, name: str) -> str:
     """The stable latencies of a set row's kept runs, split by partition."""
+    add = "broadcast" if "broadcast" in name else "add"
     lines = [
         "| bench | runs | elements | made known while partitioned "
         "| stable latency outside partitions: median, p90 (s) "
@@ -254,7 +255,7 @@ def by_partition(workdir: Path, name: str) -> str:
             folder = json.loads(done.read_text()).get("folder")
             if not folder:
                 continue
-            out, ins = _split(_history(Path(folder), bench))
+            out, ins = _split(_history(Path(folder), bench), add)
             outside += out
             inside += ins
             runs += 1
