@@ -838,11 +838,10 @@ async def test_an_answer_in_time_is_sent_and_none_means_no_deadline() -> None:
         assert reply["body"] == {"type": "slow_ok", "in_reply_to": 1}
 
 
-async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialised(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # A restarted node is sent init again, then what waited for it while it was
-    # down: messages the network numbered before that init.
+async def restarted_node() -> tuple[Node, MemoryTransport]:
+    """A node with a 4 s client deadline, initialised as a restarted node is: its
+    ``init`` numbered 50 by the network, so that what waited for it while it was
+    down comes with lower numbers."""
     node, go = late_node(4.0)
     go.set()
     net = MemoryTransport(node, node_ids=["n0"])
@@ -850,6 +849,13 @@ async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialis
     init = {"type": "init", "node_id": "n0", "node_ids": ["n0"], "msg_id": 1}
     net.deliver_line(msgspec.json.encode({"id": 50, "src": "c0", "dest": "n0", "body": init}))
     await net.wait_for(lambda m: m["body"].get("type") == "init_ok")
+    return node, net
+
+
+async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, net = await restarted_node()
     for net_id, client in ((42, "c3"), (51, "c9")):
         line = {"id": net_id, "src": client, "dest": "n0", "body": {"type": "slow", "msg_id": 1}}
         net.deliver_line(msgspec.json.encode(line))
@@ -866,13 +872,7 @@ async def test_no_answer_to_a_client_request_sent_before_this_node_was_initialis
 async def test_a_node_that_knows_when_it_died_answers_what_waited_if_recent_enough(
     down_for: float, answered: bool
 ) -> None:
-    node, go = late_node(4.0)
-    go.set()
-    net = MemoryTransport(node, node_ids=["n0"])
-    node._attach(net._receive)
-    init = {"type": "init", "node_id": "n0", "node_ids": ["n0"], "msg_id": 1}
-    net.deliver_line(msgspec.json.encode({"id": 50, "src": "c0", "dest": "n0", "body": init}))
-    await net.wait_for(lambda m: m["body"].get("type") == "init_ok")
+    node, net = await restarted_node()
     loop = asyncio.get_running_loop()
     node.alive_until(loop.time() - down_for - 1.0)  # an older stamp changes nothing
     node.alive_until(loop.time() - down_for)
