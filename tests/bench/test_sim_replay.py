@@ -30,13 +30,13 @@ RUNS = {
     "every fault": (
         "-w g-counter --node-count 3 --rate 100 --time-limit 10 "
         "--nemesis partition,kill,pause,loss,slow --nemesis-interval 1 --seed 4",
-        "f74eb6fb7a416724debcd9ac907457c91338e0be9be1697440f4aa426095028d",
+        "7db9a4e6f11c73ff4bca089fbc7fe7c76976f01cddd560467c562ad4dfcd7257",
     ),
     "10 nodes, exponential latency": (
         "-w g-counter --node-count 10 --rate 300 --time-limit 5 --latency 50 "
         "--latency-dist exponential --nemesis partition --nemesis-interval 2 "
         "--concurrency 2n --seed 7",
-        "b7d9a4d21ed3c936e7716b2b7963dd59b5779ff50f5904fbf2cd0a9cca368b54",
+        "ef4daed7905064a9fcd25367435f318054a635541442813ea33e27d57ae3c18f",
     ),
     "pn-counter, pause and kill": (
         "-w pn-counter --node-count 3 --rate 100 --time-limit 8 --latency 10 "
