@@ -10,15 +10,9 @@ and every error reply is ``info``. After recovery every worker reads once more
 
 from __future__ import annotations
 
-import itertools
-import random
-from collections.abc import Mapping
 from typing import Any
 
-from glomers.bench.client import Client
-from glomers.bench.history import Op
-from glomers.bench.pages.explain import Reason
-from glomers.bench.workloads import Completion, ErrorPolicy, Reply, Workload, call, setfull
+from glomers.bench.workloads import ErrorPolicy, Reply, setfull
 from glomers.bench.workloads.registry import DefaultNode, Entry, register
 
 #: Maelstrom's g-set client catches nothing: every timeout and error is ``info``.
@@ -35,43 +29,17 @@ class ReadOk(Reply, tag="read_ok"):
     value: list[Any]
 
 
-class GSetWorkload(Workload):
+class GSetWorkload(setfull.SetWorkload):
     """Clients add 0, 1, 2, ... and read the whole set."""
 
     name = "g-set"
     flag_final = False
-
-    def __init__(self, client_timeout: float) -> None:
-        self.timeout = client_timeout
-        self._next = itertools.count()
-
-    def generate(self, rng: random.Random) -> tuple[str, Any]:
-        if rng.random() < 0.5:
-            return "add", next(self._next)
-        return "read", None
-
-    def final(self) -> tuple[str, Any] | None:
-        return "read", None
-
-    async def invoke(self, client: Client, node: str, f: str, value: Any) -> Completion:
-        if f == "add":
-            request = {"type": "add", "element": value}
-            added = await call(client, node, f, request, AddOk, POLICY, self.timeout)
-            return added if isinstance(added, Completion) else Completion("ok", value)
-        read = await call(client, node, f, {"type": "read"}, ReadOk, POLICY, self.timeout)
-        return read if isinstance(read, Completion) else Completion("ok", read.value)
-
-    def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
-        return {"workload": setfull.set_full(history)}
-
-    def summary_lines(self, results: Mapping[str, Any]) -> list[str]:
-        return setfull.summary_lines(results.get("workload") or {})
-
-    def reasons(self, name: str, result: Mapping[str, Any]) -> list[Reason]:
-        return setfull.reasons(result) if name == "workload" else []
-
-    def report_rows(self, result: Mapping[str, Any]) -> list[tuple[str, Any]]:
-        return setfull.report_rows(result)
+    add = "add"
+    element = "element"
+    add_ok = AddOk
+    read_ok = ReadOk
+    read_field = "value"
+    policy = POLICY
 
 
 register(

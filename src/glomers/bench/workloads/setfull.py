@@ -1,4 +1,5 @@
-"""Jepsen's set-full checker, which judges the broadcast and g-set workloads.
+"""Jepsen's set-full checker, which judges the broadcast and g-set workloads,
+and what those two workloads share (``SetWorkload``).
 
 Clients add one element per ``add`` and read the whole set with ``read``. For
 each element the checker follows the ``ok`` reads that completed after its add
@@ -26,13 +27,16 @@ learner reading the verdict.
 
 from __future__ import annotations
 
+import itertools
+import random
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from glomers.bench.client import Client
 from glomers.bench.history import Op, is_client, paired
 from glomers.bench.pages.explain import Reason
-from glomers.bench.workloads import values
+from glomers.bench.workloads import Completion, ErrorPolicy, Reply, Workload, call, values
 
 #: The quantiles of the latency distributions, as Jepsen's keys.
 QUANTILES = (("0", 0.0), ("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99), ("1", 1.0))
@@ -339,3 +343,59 @@ def report_rows(result: Mapping[str, Any]) -> list[tuple[str, Any]]:
         if isinstance(record, Mapping):
             rows.append(("stale element", stale_sentence(record)))
     return rows
+
+
+# -- the set workloads ---------------------------------------------------------------
+
+
+class SetWorkload(Workload):
+    """What broadcast and g-set share, as Maelstrom's two do: clients add the
+    elements 0, 1, 2, ... from one counter for the whole run and read the whole
+    set, half and half; after recovery every worker reads once more; set-full
+    judges the run. A subclass names its addition (``add``, both its ``f`` and
+    its request type, with the element in the request field ``element``), its
+    replies, the ``read_ok`` field that holds the set, and its error policy."""
+
+    add: ClassVar[str]
+    element: ClassVar[str]
+    add_ok: ClassVar[type[Reply]]
+    read_ok: ClassVar[type[Reply]]
+    read_field: ClassVar[str]
+    policy: ClassVar[ErrorPolicy]
+
+    def __init__(self, client_timeout: float) -> None:
+        self.timeout = client_timeout
+        self._next = itertools.count()
+
+    def generate(self, rng: random.Random) -> tuple[str, Any]:
+        if rng.random() < 0.5:
+            return self.add, next(self._next)
+        return "read", None
+
+    def final(self) -> tuple[str, Any] | None:
+        return "read", None
+
+    async def invoke(self, client: Client, node: str, f: str, value: Any) -> Completion:
+        if f == self.add:
+            request = {"type": self.add, self.element: value}
+            added = await call(client, node, f, request, self.add_ok, self.policy, self.timeout)
+            return added if isinstance(added, Completion) else Completion("ok", value)
+        request = {"type": "read"}
+        read = await call(client, node, f, request, self.read_ok, self.policy, self.timeout)
+        return (
+            read
+            if isinstance(read, Completion)
+            else Completion("ok", getattr(read, self.read_field))
+        )
+
+    def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
+        return {"workload": set_full(history, add=self.add)}
+
+    def summary_lines(self, results: Mapping[str, Any]) -> list[str]:
+        return summary_lines(results.get("workload") or {})
+
+    def reasons(self, name: str, result: Mapping[str, Any]) -> list[Reason]:
+        return reasons(result) if name == "workload" else []
+
+    def report_rows(self, result: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        return report_rows(result)

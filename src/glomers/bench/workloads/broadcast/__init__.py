@@ -12,22 +12,15 @@ verdict is set-full (``setfull``), with the broadcasts as the adds.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import random
 from collections.abc import Mapping
 from typing import Any
 
-from glomers.bench.client import Client, ClientError, ClientTimeout
-from glomers.bench.history import Op
-from glomers.bench.pages.explain import Reason
+from glomers.bench.client import ClientError, ClientTimeout
 from glomers.bench.workloads import (
-    Completion,
     ErrorPolicy,
     Reply,
     Setup,
     SetupFailed,
-    Workload,
-    call,
     setfull,
     validate,
 )
@@ -57,46 +50,20 @@ class ReadOk(Reply, tag="read_ok"):
     messages: list[Any]
 
 
-class BroadcastWorkload(Workload):
+class BroadcastWorkload(setfull.SetWorkload):
     """Clients broadcast 0, 1, 2, ... and read what each node has."""
 
     name = "broadcast"
-
-    def __init__(self, client_timeout: float) -> None:
-        self.timeout = client_timeout
-        self._next = itertools.count()
+    add = "broadcast"
+    element = "message"
+    add_ok = BroadcastOk
+    read_ok = ReadOk
+    read_field = "messages"
+    policy = POLICY
 
     async def setup(self, run: Setup) -> None:
         shape = topology(run.topology, run.nodes)
         await _tell_topology(run, shape)
-
-    def generate(self, rng: random.Random) -> tuple[str, Any]:
-        if rng.random() < 0.5:
-            return "broadcast", next(self._next)
-        return "read", None
-
-    def final(self) -> tuple[str, Any] | None:
-        return "read", None
-
-    async def invoke(self, client: Client, node: str, f: str, value: Any) -> Completion:
-        if f == "broadcast":
-            request = {"type": "broadcast", "message": value}
-            sent = await call(client, node, f, request, BroadcastOk, POLICY, self.timeout)
-            return sent if isinstance(sent, Completion) else Completion("ok", value)
-        read = await call(client, node, f, {"type": "read"}, ReadOk, POLICY, self.timeout)
-        return read if isinstance(read, Completion) else Completion("ok", read.messages)
-
-    def check(self, history: list[Op]) -> dict[str, dict[str, Any]]:
-        return {"workload": setfull.set_full(history, add="broadcast")}
-
-    def summary_lines(self, results: Mapping[str, Any]) -> list[str]:
-        return setfull.summary_lines(results.get("workload") or {})
-
-    def reasons(self, name: str, result: Mapping[str, Any]) -> list[Reason]:
-        return setfull.reasons(result) if name == "workload" else []
-
-    def report_rows(self, result: Mapping[str, Any]) -> list[tuple[str, Any]]:
-        return setfull.report_rows(result)
 
 
 async def _tell_topology(run: Setup, shape: Mapping[str, list[str]]) -> None:
