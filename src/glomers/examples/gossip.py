@@ -42,13 +42,16 @@ class Gossip:
         self.node = node
         #: Every value known here, by its JSON encoding, in the order it was learnt.
         self.known: dict[bytes, Any] = {}
-        self._pending: dict[str, set[bytes]] = {}
+        # Per peer, the values it has not acknowledged, in the order they were
+        # learnt (a dict, not a set: batches must not follow hash order, which
+        # changes from process to process, so that a seeded run replays).
+        self._pending: dict[str, dict[bytes, None]] = {}
         self._sending: set[str] = set()
         self.period = period
 
         @node.on_init
         def peers() -> None:
-            self._pending = {p: set() for p in node.node_ids if p != node.node_id}
+            self._pending = {p: {} for p in node.node_ids if p != node.node_id}
 
         @node.handler("gossip", Gossiped)
         def receive(req: Request[Gossiped]) -> Body:
@@ -69,7 +72,7 @@ class Gossip:
             return
         self.known[key] = value
         for pending in self._pending.values():
-            pending.add(key)
+            pending[key] = None
 
     def _round(self) -> None:
         for peer, pending in self._pending.items():
@@ -81,7 +84,9 @@ class Gossip:
         body = {"type": "gossip", "messages": [self.known[k] for k in batch]}
         try:
             await self.node.rpc(peer, body, timeout=max(1.0, 2 * self.period))
-            self._pending[peer].difference_update(batch)
+            pending = self._pending[peer]
+            for key in batch:
+                pending.pop(key, None)
         except Exception:
             pass  # not acknowledged: it all goes again next round
         finally:
