@@ -36,8 +36,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from glomers.bench.faults import FAULTS, HostFault
-from glomers.bench.history import fault_periods
+from glomers.bench.history import down_spans
 from glomers.bench.store import read_history
 from sim_speed import ROOT, checkout
 
@@ -78,12 +77,10 @@ def run(flags: str, seed: int, src: Path) -> dict[str, Any]:
 def up_share(history: list[Any], nodes: int, limit: float) -> float:
     """The share of the main phase during which at least one node was up: not
     held by a kill or a pause."""
-    spans: dict[str | None, list[tuple[float, float]]] = {}
-    for period in fault_periods(history):
-        fault = FAULTS.get(period.fault)
-        if fault is not None and issubclass(fault, HostFault):
-            end = limit if period.end is None else min(period.end, limit)
-            spans.setdefault(period.node, []).append((min(period.start, limit), end))
+    spans = {
+        node: [(min(start, limit), min(end, limit)) for start, end in periods]
+        for node, periods in down_spans(history, round(limit)).items()
+    }
     if len(spans) < nodes:
         return 1.0
     # Walk the moments where some node goes down or comes back.

@@ -242,23 +242,30 @@ def fault_periods(history: Iterable[Op]) -> list[FaultPeriod]:
     return periods
 
 
-def sent_while_down(history: Sequence[Op], wait: int) -> list[tuple[Op, bool]]:
-    """The client invocations sent to a node that was down (killed or paused: a
-    fault of hosts) at that moment, each with whether it stayed down for the
-    whole of the ``wait`` nanoseconds after: if so, no node program could have
-    answered it in time, whatever it did.
-
-    A node that comes back within the wait gets the request (a restarted node
-    its backlog, a resumed one its input), so it could still answer."""
+def down_spans(history: Sequence[Op], until: int) -> dict[str | None, list[tuple[int, int]]]:
+    """Per node, the sorted (start, end) nanoseconds during which it was down:
+    held by a fault of hosts (killed or paused). A period still open when the
+    history ends lasts ``until``."""
     down: dict[str | None, list[tuple[int, int]]] = {}
-    end_of_history = history[-1].time if history else 0
     for period in fault_periods(history):
         fault = faults.FAULTS.get(period.fault)
         if fault is not None and issubclass(fault, faults.HostFault):
-            end = period.end if period.end is not None else max(end_of_history, period.start) + wait
+            end = period.end if period.end is not None else max(until, period.start)
             down.setdefault(period.node, []).append((period.start, end))
     for spans in down.values():
         spans.sort()
+    return down
+
+
+def sent_while_down(history: Sequence[Op], wait: int) -> list[tuple[Op, bool]]:
+    """The client invocations sent to a node that was down (``down_spans``) at
+    that moment, each with whether it stayed down for the whole of the ``wait``
+    nanoseconds after: if so, no node program could have answered it in time,
+    whatever it did.
+
+    A node that comes back within the wait gets the request (a restarted node
+    its backlog, a resumed one its input), so it could still answer."""
+    down = down_spans(history, (history[-1].time if history else 0) + wait)
     found = []
     for op in history:
         if op.type == "invoke" and is_client(op) and op.node in down:
