@@ -153,9 +153,6 @@ class Request(Generic[B]):
     #: was sent before this node's init (it waited while the node was down).
     #: None if unknown.
     received: float | None = field(default=None, repr=False)
-    #: Sent before this node's init: it waited while the node was down, since
-    #: ``Node.alive_until`` at the earliest if the node has learnt when that was.
-    before_init: bool = field(default=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -406,8 +403,8 @@ class Node:
         if deadline is None or src[:1] != "c" or not src[1:].isdigit():
             return False  # peers and services keep listening
         received = req.received or 0.0
-        if req.before_init and self._alive_until is not None:
-            received = self._alive_until
+        if received == float("-inf") and self._alive_until is not None:
+            received = self._alive_until  # it waited while we were down, since then at most
         age = self._running_loop().time() - received
         if age <= deadline:
             return False
@@ -843,7 +840,6 @@ class Node:
         req = Request(src, dest, kind, msg_id, fields, body)
         if self._loop is not None:
             req.received = self._arrival(self._loop, net_id)
-            req.before_init = req.received == float("-inf")
         try:
             result = route.fn(req)
         except Exception as exc:
