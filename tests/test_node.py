@@ -121,6 +121,26 @@ async def test_bad_fields_get_error_12_naming_the_field(body: Body, field: str) 
         }
 
 
+class Dangling(msgspec.Struct):
+    # A postponed annotation naming something that exists nowhere: resolving
+    # the schema fails, which is the node's bug, not the request's.
+    value: NoSuchType  # type: ignore[name-defined]  # noqa: F821
+
+
+async def test_a_schema_that_cannot_be_resolved_answers_crash_and_keeps_serving() -> None:
+    node = typed_node()
+
+    @node.handler("dangle", Dangling)
+    def dangle(req: Request[Dangling]) -> Body:
+        return {"type": "dangle_ok"}
+
+    async with MemoryTransport(node) as net:
+        code, text = error_of(await net.request({"type": "dangle", "value": 1}))
+        assert code == 13 and "NoSuchType" in text, text
+        reply = await net.request({"type": "add", "delta": 4})
+        assert reply["type"] == "add_ok"
+
+
 async def test_typed_bodies_and_extra_fields_are_accepted() -> None:
     async with MemoryTransport(typed_node()) as net:
         reply = await net.request({"type": "move", "key": "k", "to": [1, 2], "extra": {}})

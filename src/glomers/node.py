@@ -837,6 +837,11 @@ class Node:
                 req = Request(src, dest, kind, msg_id, body, body)
                 self._answer_error(req, MalformedRequest(f"malformed {kind} request: {exc}"))
                 return
+            except Exception as exc:
+                # The schema itself is broken (say, a name in its annotations is not
+                # found): the node's fault, answered as a failing handler's would be.
+                self._answer_error(Request(src, dest, kind, msg_id, body, body), exc)
+                return
         req = Request(src, dest, kind, msg_id, fields, body)
         if self._loop is not None:
             req.received = self._arrival(self._loop, net_id)

@@ -6,10 +6,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from glomers.bench.sim import NotSimulable, load_builder
+from glomers.bench import params
+from glomers.bench.cli import parse_test_args
+from glomers.bench.sim import NotSimulable, load_builder, run_simulation
+from glomers.examples.echo import build as build_echo
 from glomers.node import Node, RunWhileLoading, loading_builder
 
 PY = sys.executable
@@ -109,3 +113,70 @@ def test_the_readmes_node_passes_as_a_program(tmp_path: Path) -> None:
         env={**os.environ, "PATH": env_path},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# A node file as a learner writes it: postponed annotations and a typed schema,
+# whose field types are resolved by name in the file's own module.
+TYPED_ECHO = """\
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from glomers import Node
+
+
+class Echo(msgspec.Struct):
+    echo: Any
+
+
+def build() -> Node:
+    node = Node()
+
+    @node.handler("echo", Echo)
+    def echo(req):
+        return {"type": "echo_ok", "echo": req.body.echo}
+
+    return node
+"""
+
+
+def test_a_file_with_postponed_annotations_serves_in_simulation(tmp_path: Path) -> None:
+    path = tmp_path / "typed_echo.py"
+    path.write_text(TYPED_ECHO)
+    store = str(tmp_path / "store")
+    done = glomers("test", "--sim", "-w", "echo", "--bin", str(path), "--time-limit", "2",
+                   "--store", store, "--no-pages")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_exception_out_of_a_simulated_node_is_that_nodes_crash() -> None:
+    """Not the sender's: the run goes on without the node, as with a process that died."""
+
+    def brittle() -> Node:
+        node = build_echo()
+        if len(built) == 0:  # n0, the first built
+            dispatch = node._dispatch
+            served = [0]
+
+            def fragile(*args: Any) -> None:
+                served[0] += 1
+                if served[0] > 5:
+                    raise RuntimeError("the library broke")
+                dispatch(*args)
+
+            node._dispatch = fragile  # type: ignore[method-assign,assignment]
+        built.append(node)
+        return node
+
+    built: list[Node] = []
+    flags = "--sim -w echo --node-count 2 --rate 20 --time-limit 3 --no-pages --seed 3"
+    args = parse_test_args(flags.split(" "))
+    outcome = run_simulation(params.build_options(vars(args)), brittle)
+    assert outcome.exit_code == 255
+    assert outcome.results["error"].startswith("Node n0 crashed: RuntimeError('the library broke')")
+    assert "the library broke" in outcome.results["error"]
+    late = [op for op in outcome.history if op.node == "n1" and op.type == "ok" and op.time > 1e9]
+    assert len(late) >= 5

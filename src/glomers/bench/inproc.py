@@ -150,8 +150,22 @@ class InProcessHost:
         token = current_gate.set(self._gate)
         try:
             self.node._feed(_encode(message))
+        except Exception as exc:
+            # Raised out of the node, not a handler (those are answered): the process
+            # would die of it. It must not reach the sender, which is another node.
+            self._crashed(exc)
         finally:
             current_gate.reset(token)
+
+    def _crashed(self, exc: Exception) -> None:
+        node, self.node = self.node, None
+        self.up = False
+        if node is not None:
+            asyncio.get_running_loop().create_task(node._close())
+        lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        problem = f"Node {self.node_id} crashed: {exc!r}."
+        report = problem + "\n" + "".join(lines[-_TRACE_LINES:])
+        self.on_fault(NodeFault(self.node_id, report, "crash", problem=problem))
 
     def _output(self, node: Node, data: bytes) -> None:
         if node is not self.node or self._muted:

@@ -147,11 +147,17 @@ def load_builder(spec: str) -> Callable[[], Node]:
         if module_spec is None or module_spec.loader is None:
             raise NotSimulable(f"--bin {target}: cannot be loaded as Python.")
         module: Any = importlib.util.module_from_spec(module_spec)
+        # Registered before it runs, as an import would be: msgspec and typing
+        # find a class's module by name to resolve postponed annotations.
+        sys.modules[module_spec.name] = module
         try:
             with loading_builder(target):
                 module_spec.loader.exec_module(module)
-        except RunWhileLoading as exc:
-            raise NotSimulable(f"--bin {target}: {exc}") from None
+        except BaseException as exc:
+            sys.modules.pop(module_spec.name, None)
+            if isinstance(exc, RunWhileLoading):
+                raise NotSimulable(f"--bin {target}: {exc}") from None
+            raise
     else:
         try:
             with loading_builder(target):
