@@ -486,6 +486,23 @@ async def test_init_hooks_run_before_init_ok_and_background_work_after() -> None
     assert len(ticks) == n, "periodic work stops when the node closes"
 
 
+async def test_every_calls_first_after_its_first_delay_then_every_period() -> None:
+    node = Node()
+    loop = asyncio.get_running_loop()
+    ticks: dict[str, list[float]] = {"late": [], "now": [], "default": []}
+    node.every(1.0, lambda: ticks["late"].append(loop.time()), first=0.25)
+    node.every(1.0, lambda: ticks["now"].append(loop.time()), first=0)
+    node.every(1.0, lambda: ticks["default"].append(loop.time()))
+    async with MemoryTransport(node):
+        start = loop.time()
+        await asyncio.sleep(2.5)
+    assert [round(t - start, 6) for t in ticks["late"]] == [0.25, 1.25, 2.25]
+    assert [round(t - start, 6) for t in ticks["now"]] == [0.0, 1.0, 2.0]
+    assert [round(t - start, 6) for t in ticks["default"]] == [1.0, 2.0]
+    with pytest.raises(ValueError, match="first delay"):
+        node.every(1.0, lambda: None, first=-1)
+
+
 async def test_failing_init_hook_answers_init_with_error() -> None:
     node = Node()
 

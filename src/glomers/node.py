@@ -345,16 +345,22 @@ class Node:
             return later
         return self._start_task(work)
 
-    def every(self, seconds: float, fn: Callable[[], Any]) -> None:
+    def every(self, seconds: float, fn: Callable[[], Any], *, first: float | None = None) -> None:
         """Call ``fn()`` (plain or async) every ``seconds`` while the node runs,
-        starting after ``init``. An exception in one call is logged; the next call
+        starting after ``init``: the first call ``first`` seconds after it (by
+        default ``seconds``). An exception in one call is logged; the next call
         still happens."""
         if seconds <= 0:
             raise ValueError("every() needs a positive period")
+        if first is not None and first < 0:
+            raise ValueError("every() needs a first delay of zero or more")
+        wait = seconds if first is None else first
 
         async def repeat() -> None:
+            delay = wait
             while True:
-                await asyncio.sleep(seconds)
+                await asyncio.sleep(delay)
+                delay = seconds
                 try:
                     result = fn()
                     if isinstance(result, Awaitable):

@@ -27,10 +27,11 @@ class Broadcast(msgspec.Struct):
     message: Any
 
 
-def build(period: float = PERIOD) -> Node:
-    """The broadcast node, ready to run."""
+def build(period: float = PERIOD, first: float | None = None) -> Node:
+    """The broadcast node, ready to run; its first round of gossip ``first``
+    seconds after init (default: one period)."""
     node = Node()
-    gossip = Gossip(node, period)
+    gossip = Gossip(node, period, first)
 
     @node.handler("topology")
     def topology(req: Request[Body]) -> Body:

@@ -24,10 +24,11 @@ class Add(msgspec.Struct):
     element: Any
 
 
-def build(period: float = PERIOD) -> Node:
-    """The g-set node, ready to run."""
+def build(period: float = PERIOD, first: float | None = None) -> Node:
+    """The g-set node, ready to run; its first round of gossip ``first`` seconds
+    after init (default: one period)."""
     node = Node()
-    gossip = Gossip(node, period)
+    gossip = Gossip(node, period, first)
 
     @node.handler("add", Add)
     def add(req: Request[Add]) -> Body:

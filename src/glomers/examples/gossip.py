@@ -38,7 +38,7 @@ def _key(value: Any) -> bytes:
 class Gossip:
     """The values this node knows, shared with every other node."""
 
-    def __init__(self, node: Node, period: float = PERIOD) -> None:
+    def __init__(self, node: Node, period: float = PERIOD, first: float | None = None) -> None:
         self.node = node
         #: Every value known here, by its JSON encoding, in the order it was learnt.
         self.known: dict[bytes, Any] = {}
@@ -59,7 +59,8 @@ class Gossip:
                 self.known.setdefault(_key(value), value)
             return {"type": "gossip_ok"}
 
-        node.every(period, self._round)
+        # ``first``: seconds from init to the first round (default: one period).
+        node.every(period, self._round, first=first)
 
     def values(self) -> list[Any]:
         """Every value known here, in the order it was learnt."""
