@@ -11,6 +11,10 @@ from the JSON the comparisons wrote. Every row's node runs as the same
 executable under both benches: a two-line shell wrapper written into the
 working folder.
 
+``--stable ROW`` reads a set workload's kept runs again and compares their
+stable latencies with 95% intervals from resampling runs (docs/fidelity.md,
+"broadcast without partitions").
+
 ``--by-partition ROW`` reads a set workload's kept runs again and splits its
 stable latencies by whether each element became known during a partition: a
 run's median mostly says how long that run happened to be partitioned, which
@@ -22,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shlex
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,6 +224,14 @@ def _history(folder: Path, bench: str) -> list[Op]:
     return read_maelstrom_history(folder / "history.edn")
 
 
+def _kept(workdir: Path, name: str, bench: str) -> Iterator[list[Op]]:
+    """The history of each run of ``bench`` kept for row ``name``."""
+    for done in sorted((workdir / name).glob(f"{bench}-*.done.json")):
+        folder = json.loads(done.read_text()).get("folder")
+        if folder:
+            yield _history(Path(folder), bench)
+
+
 def _split(history: list[Op], add: str = "add") -> tuple[list[float], list[float]]:
     """Stable latencies (s) of the elements made known outside any partition, and,
     for those made known during one that lasted half a second more, stable
@@ -251,11 +265,8 @@ def by_partition(workdir: Path, name: str) -> str:
         outside: list[float] = []
         inside: list[float] = []
         runs = 0
-        for done in sorted((workdir / name).glob(f"{bench}-*.done.json")):
-            folder = json.loads(done.read_text()).get("folder")
-            if not folder:
-                continue
-            out, ins = _split(_history(Path(folder), bench), add)
+        for history in _kept(workdir, name, bench):
+            out, ins = _split(history, add)
             outside += out
             inside += ins
             runs += 1
@@ -272,6 +283,62 @@ def by_partition(workdir: Path, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stable_latencies(history: list[Op], add: str) -> list[int]:
+    outcomes = element_outcomes(history, add)
+    return [e["stable_latency"] for e in outcomes if e["stable_latency"] is not None]
+
+
+def _run_median(run: list[int]) -> float:
+    return float(sorted(run)[len(run) // 2])  # the run's own figure, Jepsen's quantile
+
+
+def _pooled(q: float) -> Callable[[list[list[int]]], float]:
+    def figure(runs: list[list[int]]) -> float:
+        pooled = sorted(x for run in runs for x in run)
+        return float(pooled[min(len(pooled) - 1, int(len(pooled) * q))])
+
+    return figure
+
+
+def _median_of_medians(runs: list[list[int]]) -> float:
+    return statistics.median(_run_median(run) for run in runs)
+
+
+def stable(workdir: Path, name: str, resamples: int = 2000) -> str:
+    """A set row's stable latencies, glomers / Maelstrom, with 95% intervals from
+    resampling each bench's runs: a run's median moves with where the nodes'
+    gossip rounds fall, so the runs, not the elements, are the samples."""
+    add = "broadcast" if "broadcast" in name else "add"
+    runs = {
+        bench: [_stable_latencies(history, add) for history in _kept(workdir, name, bench)]
+        for bench in ("glomers", "maelstrom")
+    }
+    ours, theirs = runs["glomers"], runs["maelstrom"]
+    if not ours or not theirs:
+        return f"{name}: no kept runs of both benches under {workdir}\n"
+    lines = [
+        f"{name}: {len(ours)} glomers runs, {len(theirs)} Maelstrom runs",
+        "| figure (ms) | glomers | Maelstrom | ratio | 95% interval |",
+        "|---|---:|---:|---:|---|",
+    ]
+    rng = random.Random(0)
+    figures = (
+        ("median of the runs' medians", _median_of_medians),
+        ("median of every element", _pooled(0.5)),
+        ("90th percentile of every element", _pooled(0.9)),
+    )
+    for label, figure in figures:
+        ratios = sorted(
+            figure(rng.choices(ours, k=len(ours)))
+            / max(1e-9, figure(rng.choices(theirs, k=len(theirs))))
+            for _ in range(resamples)
+        )
+        low, high = ratios[resamples // 40], ratios[-(resamples // 40) - 1]
+        a, b = figure(ours), figure(theirs)
+        lines.append(f"| {label} | {a:.0f} | {b:.0f} | {a / b:.3f} | {low:.2f} to {high:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per row")
@@ -284,10 +351,16 @@ def main() -> None:
     parser.add_argument(
         "--by-partition", metavar="ROW", help="only split a set row's stable latencies by partition"
     )
+    parser.add_argument(
+        "--stable", metavar="ROW", help="only a set row's stable latencies, with 95%% intervals"
+    )
     args = parser.parse_args()
     args.workdir = args.workdir.resolve()
     if args.by_partition:
         print(by_partition(args.workdir, args.by_partition), end="")
+        return
+    if args.stable:
+        print(stable(args.workdir, args.stable), end="")
         return
     chosen = set(args.rows.split(",")) if args.rows else {row.name for row in ROWS}
     unknown = chosen - {row.name for row in ROWS}
