@@ -558,7 +558,7 @@ async def test_close_cancels_pending_work_and_flushes_answers() -> None:
     assert cancelled.is_set()
     answered = {m["body"].get("in_reply_to") for m in net.sent}
     assert 11 in answered and 10 not in answered
-    assert node._pending == {}
+    assert node._calls.pending == {}
 
 
 def test_registering_twice_or_init_is_refused() -> None:
@@ -748,7 +748,7 @@ async def test_cancelling_a_retried_call_stops_its_copies() -> None:
         sent = len(net.sent_to("n1"))
         await asyncio.sleep(0.2)
         assert len(net.sent_to("n1")) == sent
-        assert not node._pending
+        assert not node._calls.pending
 
 
 async def test_callback_rpc_can_retry() -> None:
@@ -825,7 +825,7 @@ async def test_rpc_all_to_chosen_peers_and_cancelled_with_its_caller() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert not node._pending
+        assert not node._calls.pending
 
 
 # -- answers a client no longer waits for --------------------------------------------

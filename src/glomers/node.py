@@ -36,7 +36,6 @@ mode wire it to memory (through its private ``_attach`` and ``_feed``).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import random
 import sys
@@ -59,6 +58,7 @@ from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, overload
 
 import msgspec
 
+from glomers._calls import Calls, Copies
 from glomers.errors import Crash, MalformedRequest, NotSupported, RPCError, TemporarilyUnavailable
 from glomers.errors import Timeout as RPCTimeout
 from glomers.rtt import RoundTrips
@@ -156,29 +156,6 @@ class Request(Generic[B]):
 
 
 @dataclass(slots=True)
-class _Pending:
-    """A request sent and not yet answered: what to do with its reply."""
-
-    settle: Callable[[Body | None, str], None]
-    timer: asyncio.TimerHandle | None
-    dest: str
-    sent: float
-
-
-#: Copies of one retried request kept waiting for a reply; older ones are forgotten.
-_MAX_COPIES = 8
-
-
-@dataclass(eq=False, slots=True)
-class _Copies:
-    """A request sent again and again until one copy is answered or time runs out."""
-
-    ids: list[int] = field(default_factory=list)
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
-    done: bool = False
-
-
-@dataclass(slots=True)
 class _Route:
     fn: Callable[[Request[Any]], Any]
     schema: type[Any] | None
@@ -269,11 +246,7 @@ class Node:
         self._ticker: asyncio.TimerHandle | None = None
         self._init_net_id: int | None = None  # the network id of our init message
         self._alive_until: float | None = None  # when our previous process was alive
-        self._pending: dict[int, _Pending] = {}
-        #: Round-trip estimates per destination, from every reply; they set how
-        #: soon ``rpc(..., retry=True)`` sends a request again.
-        self.round_trips = RoundTrips()
-        self._next_msg_id = itertools.count(1).__next__
+        self._calls = Calls(self._emit)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._out = bytearray()
         self._write: Callable[[bytes], None] | None = None
@@ -282,6 +255,12 @@ class Node:
         self._closing = False
         self._ready = False  # init answered: requests go to handlers, not the backlog
         self._backlog: list[tuple[str, str, Body, int | None]] = []
+
+    @property
+    def round_trips(self) -> RoundTrips:
+        """Round-trip estimates per destination, from every reply; they set how
+        soon ``rpc(..., retry=True)`` sends a request again."""
+        return self._calls.round_trips
 
     # -- registering behaviour ---------------------------------------------------------
 
@@ -481,7 +460,7 @@ class Node:
         """
         loop = self._running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-        copies: _Copies | None = None
+        copies: Copies | None = None
         schema = reply
 
         def settle(answer: Body | None, src: str) -> None:
@@ -505,11 +484,12 @@ class Node:
                     fut.set_exception(Crash(f"malformed {what}: {exc}", source=src))
 
         wait = self.rpc_timeout if timeout is DEFAULT else timeout
+        body = _checked(body)
         if retry:
-            copies = self._call_retrying(dest, body, settle, wait)
-            forget: Callable[[], None] = partial(self._stop_copies, copies)
+            copies = self._calls.send_retrying(loop, dest, body, settle, wait)
+            forget: Callable[[], None] = partial(self._calls.stop, copies)
         else:
-            forget = partial(self._forget, self._call(dest, body, settle, wait))
+            forget = partial(self._calls.forget, self._calls.send(loop, dest, body, settle, wait))
         # The awaiting task was cancelled: forget the request, a late reply is ignored.
         fut.add_done_callback(lambda f: forget() if f.cancelled() else None)
         return fut
@@ -573,10 +553,11 @@ class Node:
                 log.exception("reply callback for msg %s failed", msg_id)
 
         wait = self.rpc_timeout if timeout is DEFAULT else timeout
+        loop, body = self._running_loop(), _checked(body)
         if retry:
-            msg_id = self._call_retrying(dest, body, settle, wait).ids[0]
+            msg_id = self._calls.send_retrying(loop, dest, body, settle, wait).ids[0]
         else:
-            msg_id = self._call(dest, body, settle, wait)
+            msg_id = self._calls.send(loop, dest, body, settle, wait)
         return msg_id
 
     # -- wiring ------------------------------------------------------------------------
@@ -614,14 +595,8 @@ class Node:
             return
         in_reply_to = body.get("in_reply_to")
         if in_reply_to is not None:
-            pending = self._pending.pop(in_reply_to, None) if type(in_reply_to) is int else None
-            if pending is not None:
-                if pending.timer is not None:
-                    pending.timer.cancel()
-                loop = self._loop
-                if loop is not None:
-                    self.round_trips.sample(pending.dest, loop.time() - pending.sent)
-                pending.settle(body, src)
+            loop = self._loop
+            self._calls.answer(in_reply_to, body, src, None if loop is None else loop.time())
             return
         net_id = msg.get("id")
         self._dispatch(src, dest, body, net_id if type(net_id) is int else None)
@@ -641,8 +616,7 @@ class Node:
         for later in self._laters:
             later.drop()
         self._laters.clear()
-        for msg_id in list(self._pending):
-            self._forget(msg_id)
+        self._calls.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -703,72 +677,6 @@ class Node:
         if not task.cancelled() and task.exception() is not None:
             # Logged here, and still raised to whoever awaits the task.
             log.error("background task %s failed", task.get_coro(), exc_info=task.exception())
-
-    def _call(
-        self,
-        dest: str,
-        body: Mapping[str, Any],
-        settle: Callable[[Body | None, str], None],
-        timeout: float | None,
-    ) -> int:
-        loop = self._running_loop()
-        msg_id = self._next_msg_id()
-        self._emit(dest, {**_checked(body), "msg_id": msg_id})
-        timer = None if timeout is None else loop.call_later(timeout, self._expire, msg_id)
-        self._pending[msg_id] = _Pending(settle, timer, dest, loop.time())
-        return msg_id
-
-    def _call_retrying(
-        self,
-        dest: str,
-        body: Mapping[str, Any],
-        settle: Callable[[Body | None, str], None],
-        timeout: float | None,
-    ) -> _Copies:
-        loop = self._running_loop()
-        body = _checked(body)
-        copies = _Copies()
-
-        def answer(reply: Body | None, src: str) -> None:
-            if copies.done:
-                return
-            self._stop_copies(copies)
-            settle(reply, src)
-
-        def send() -> None:
-            if copies.done or self._closing:
-                return
-            msg_id = self._next_msg_id()
-            self._emit(dest, {**body, "msg_id": msg_id})
-            self._pending[msg_id] = _Pending(answer, None, dest, loop.time())
-            copies.ids.append(msg_id)
-            if len(copies.ids) > _MAX_COPIES:
-                self._pending.pop(copies.ids[-_MAX_COPIES - 1], None)
-            wait = self.round_trips.timeout(dest, len(copies.ids) - 1)
-            copies.timers.append(loop.call_later(wait, send))
-
-        if timeout is not None:
-            copies.timers.append(loop.call_later(timeout, answer, None, ""))
-        send()
-        return copies
-
-    def _stop_copies(self, copies: _Copies) -> None:
-        copies.done = True
-        for timer in copies.timers:
-            timer.cancel()
-        copies.timers.clear()
-        for msg_id in copies.ids:
-            self._pending.pop(msg_id, None)
-
-    def _expire(self, msg_id: int) -> None:
-        pending = self._pending.pop(msg_id, None)
-        if pending is not None:
-            pending.settle(None, "")
-
-    def _forget(self, msg_id: int) -> None:
-        pending = self._pending.pop(msg_id, None)
-        if pending is not None and pending.timer is not None:
-            pending.timer.cancel()
 
     def _emit(self, dest: str, body: Mapping[str, Any]) -> None:
         out = self._out
