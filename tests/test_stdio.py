@@ -313,3 +313,43 @@ def test_the_readmes_session_by_hand_is_what_the_echo_node_answers() -> None:
     done = run_node(["-m", "glomers.examples.echo"], "".join(x + "\n" for x in typed).encode())
     assert done.returncode == 0
     assert done.stdout.decode().splitlines() == shown
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_node_that_breaks_reading_its_input_exits_with_the_error(
+    tmp_path: Path, loop: str
+) -> None:
+    """Not a handler's error (those are answered) but the node's own: it must end
+    the process, or the node would stay alive answering nothing."""
+    script = node_script(
+        tmp_path,
+        """
+        @node.handler("echo")
+        def echo(req):
+            return {"type": "echo_ok", "echo": req.body["echo"]}
+
+        dispatch = node._dispatch
+        def breaking(src, dest, body, net_id=None):
+            if body.get("type") == "break":
+                raise RuntimeError("broken inside")
+            dispatch(src, dest, body, net_id)
+        node._dispatch = breaking
+        """,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, *script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "GLOMERS_LOOP": loop},
+    )
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(line(INIT, src="c0") + echo_lines(1) + line({"type": "break"}))
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1
+    assert b"RuntimeError: broken inside" in err
+    assert [m["body"]["type"] for m in replies(out)] == ["init_ok", "echo_ok"]

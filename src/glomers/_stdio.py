@@ -83,15 +83,28 @@ class _Reader(asyncio.Protocol):
         self.ended = ended
 
     def data_received(self, data: bytes) -> None:
-        self.splitter.chunk(data)
+        try:
+            self.splitter.chunk(data)
+        except Exception as exc:
+            self._broke(exc)
 
     def eof_received(self) -> bool | None:
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.splitter.end()
+        try:
+            self.splitter.end()
+        except Exception as error:
+            self._broke(error)
         if not self.ended.done():
             self.ended.set_result(None)
+
+    def _broke(self, exc: Exception) -> None:
+        # Raised by the node itself, not by a handler (those are answered). The
+        # transport would only log it and read on, leaving a node that answers
+        # nothing; ending the process with it makes it a crash the bench reports.
+        if not self.ended.done():
+            self.ended.set_exception(exc)
 
 
 class _Writer(asyncio.Protocol):
@@ -164,6 +177,9 @@ async def serve_stdio(node: Node, stdin_fd: int = 0, stdout_fd: int = 1) -> None
         if out_transport is not None:
             out_transport.close()  # writes out what is buffered, then closes
             await out_closed
+        broken = ended.exception() if ended.done() else None
+        if broken is not None:
+            raise broken
     finally:
         # Cancelled (Ctrl-C): the transports must let go of their descriptors
         # before the files close, or the loop reads a closed descriptor.
