@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from glomers.bench import compare, compare_figures, maelstrom_results
 from glomers.bench.checker import ok_latencies
@@ -222,6 +223,38 @@ def test_summaries_over_seeds() -> None:
 
 
 # -- statistics ----------------------------------------------------------------
+
+
+def test_a_ratio_of_medians_gets_an_interval_from_the_seeds_spread() -> None:
+    spread = [float(x) for x in range(80, 200, 4)]  # 30 seeds, widely spread
+    alike = compare_figures.ratio_interval(spread, list(reversed(spread)))
+    assert alike is not None and alike[0] < 1 < alike[1]
+    assert alike == compare_figures.ratio_interval(spread, list(reversed(spread)))  # replays
+    doubled = compare_figures.ratio_interval([2 * x for x in spread], spread)
+    assert doubled is not None and 1.5 < doubled[0] <= 2 <= doubled[1] < 2.7
+    # Too few seeds, or a Maelstrom median of 0 most of the time: no interval.
+    assert compare_figures.ratio_interval(spread[:4], spread[:4]) is None
+    assert compare_figures.ratio_interval(spread, [0.0] * 8 + [5.0]) is None
+    assert compare_figures.ratio_interval(["valid"] * 9, ["valid"] * 9) is None
+
+
+def test_the_summary_shows_each_ratio_with_its_interval() -> None:
+    def run(bench: str, median: float) -> compare.Run:
+        ran = compare.Run(bench, [], Path("."), Path("run.log"))
+        ran.figures = {"verdict": "valid", "latency add median ms": median}
+        return ran
+
+    pairs = [(run("glomers", 100.0 + i), run("maelstrom", 200.0 - i)) for i in range(6)]
+    rows = {row["row"]: row for row in compare.summary_rows(pairs)}
+    latency = rows["latency add median ms"]
+    assert latency["ratio"] == pytest.approx(103 / 198)  # the upper middle of six
+    low, high = latency["ratio_ci95"]
+    assert low <= latency["ratio"] <= high < 1
+    assert rows["verdict"]["ratio_ci95"] is None
+    console = Console(record=True, width=200)
+    compare.print_report(console, list(rows.values()), {"agree": True, "how": "same"}, 6)
+    text = console.export_text()
+    assert "ratio, 95% over seeds" in text and f"{low:.2f} to {high:.2f}" in text
 
 
 def test_wilson_interval_known_values() -> None:

@@ -369,7 +369,10 @@ def summary_rows(pairs: Sequence[tuple[Run, Run]]) -> list[dict[str, Any]]:
         b = [f.get(name) for f in theirs]
         g, m = (a[0], b[0]) if len(pairs) == 1 else (cf.summarise(a, name), cf.summarise(b, name))
         ratio = None if name == "exit code" else cf.ratio(g, m)
-        rows.append({"row": name, "glomers": g, "maelstrom": m, "ratio": ratio})
+        interval = None if ratio is None else cf.ratio_interval(a, b)
+        rows.append(
+            {"row": name, "glomers": g, "maelstrom": m, "ratio": ratio, "ratio_ci95": interval}
+        )
     return rows
 
 
@@ -382,10 +385,23 @@ def print_report(
     table.add_column("glomers", justify="right")
     table.add_column("Maelstrom", justify="right")
     table.add_column("ratio", justify="right")
+    intervals = any(row.get("ratio_ci95") for row in rows)
+    if intervals:
+        table.add_column("ratio, 95% over seeds", justify="right")
     for row in rows:
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.3g}"
-        table.add_row(row["row"], cf.cell(row["glomers"]), cf.cell(row["maelstrom"]), ratio)
+        cells = [row["row"], cf.cell(row["glomers"]), cf.cell(row["maelstrom"]), ratio]
+        if intervals:
+            low_high = row.get("ratio_ci95")
+            cells.append("" if low_high is None else f"{low_high[0]:.2f} to {low_high[1]:.2f}")
+        table.add_row(*cells)
     console.print(table)
+    if intervals:
+        console.print(
+            "ratios are of the medians over seeds; the interval is where that ratio falls "
+            "95% of the time when each bench's seeds are drawn again: one that holds 1 is "
+            "within the seeds' own spread"
+        )
     for bench in ("glomers", "maelstrom"):
         if bench in agreement:
             part = agreement[bench]

@@ -9,6 +9,7 @@ is a difference between the runs, not between two ways of counting.
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -144,6 +145,34 @@ def ratio(ours: Any, theirs: Any) -> float | None:
     if _numeric(ours) and _numeric(theirs) and theirs != 0:
         return float(ours) / float(theirs)
     return None
+
+
+#: Resamples behind a ratio's interval, and the fewest seeds a side needs for one.
+RESAMPLES = 1000
+MIN_SEEDS_FOR_INTERVAL = 5
+
+
+def ratio_interval(ours: Sequence[Any], theirs: Sequence[Any]) -> tuple[float, float] | None:
+    """Where glomers' median over seeds ÷ Maelstrom's falls 95% of the time when
+    each bench's seeds are drawn again with replacement: a ratio whose interval
+    holds 1 is within what the seeds' spread alone gives. None unless both sides
+    have ``MIN_SEEDS_FOR_INTERVAL`` numbers; always the same for the same figures
+    (its own fixed seed: it reads runs, it draws nothing for them)."""
+    a = [float(v) for v in ours if _numeric(v)]
+    b = [float(v) for v in theirs if _numeric(v)]
+    if min(len(a), len(b)) < MIN_SEEDS_FOR_INTERVAL:
+        return None
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(RESAMPLES):
+        denominator = value_summary(rng.choices(b, k=len(b)))["median"]
+        if denominator:
+            ratios.append(value_summary(rng.choices(a, k=len(a)))["median"] / denominator)
+    if len(ratios) < RESAMPLES // 2:
+        return None  # Maelstrom's median is mostly 0: no ratio to speak of
+    ratios.sort()
+    tail = len(ratios) // 40
+    return ratios[tail], ratios[-tail - 1]
 
 
 def wilson(failures: int, n: int, z: float = Z95) -> tuple[float, float]:
