@@ -6,6 +6,9 @@ with everything that peer has not acknowledged, resent until it is. So a
 message reaches every node about one period plus one hop after it is
 broadcast, and partitions only delay it. The suggested topology is not needed
 (every node talks to every other directly) and is acknowledged and ignored.
+It keeps everything in memory, as challenge 3 allows: under the bench's
+``kill`` fault (beyond the challenge) a node comes back empty, and what only
+it knew is lost.
 ::
 
     python -m glomers.examples.broadcast
