@@ -15,6 +15,9 @@ working folder.
 stable latencies with 95% intervals from resampling runs (docs/fidelity.md,
 "broadcast without partitions").
 
+``--schedules ROWS`` sets glomers' partition schedule over 200 simulated seeds
+against Maelstrom's in the kept runs of those rows.
+
 ``--by-round ROW`` does the same given how long each element waited for the
 gossip round that carried it, each node's rounds being placed from the reads.
 
@@ -44,8 +47,10 @@ from glomers.bench import store
 from glomers.bench.checker import value_summary
 from glomers.bench.history import Op, fault_periods
 from glomers.bench.maelstrom_results import read_history as read_maelstrom_history
+from glomers.bench.testing import simulate_workload
 from glomers.bench.workloads import values
 from glomers.bench.workloads.setfull import element_outcomes
+from glomers.examples import g_set
 from glomers.examples.gossip import PERIOD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -460,6 +465,47 @@ def stable(workdir: Path, name: str, resamples: int = 2000) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _partition_schedule(histories: list[list[Op]]) -> tuple[list[float], list[float]]:
+    """Each partition's length, and each run's time partitioned in all (s)."""
+    lengths: list[float] = []
+    totals: list[float] = []
+    for history in histories:
+        end = history[-1].time if history else 0
+        spans = [((p.end if p.end is not None else end) - p.start) / 1e9
+                 for p in fault_periods(history) if p.fault == "partition"]  # fmt: skip
+        lengths += spans
+        totals.append(sum(spans))
+    return lengths, totals
+
+
+def schedules(workdir: Path, rows: list[str], seeds: int = 200) -> str:
+    """glomers' partition schedule over ``seeds`` simulated seeds of challenge 3c's
+    flags against Maelstrom's in the kept runs of ``rows``: how many partitions a
+    run draws and how long they last (the schedule does not depend on the node)."""
+    ours = [
+        simulate_workload(g_set.build, "g-set", node_count=5, time_limit=20.0, rate=10.0,
+                          nemesis="partition", seed=seed).history
+        for seed in range(1, seeds + 1)
+    ]  # fmt: skip
+    theirs = [h for row in rows for h in _kept(workdir, row, "maelstrom")]
+    lines = [
+        "| schedule | runs | partitions per run | length, mean (s) | quartiles (s) "
+        "| partitioned per run, mean (s) |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for label, histories in (("glomers (simulated)", ours), ("Maelstrom (kept)", theirs)):
+        lengths, totals = _partition_schedule(histories)
+        if not lengths:
+            lines.append(f"| {label} | {len(histories)} | 0 | | | |")
+            continue
+        quartiles = ", ".join(f"{q:.1f}" for q in statistics.quantiles(lengths, n=4))
+        lines.append(
+            f"| {label} | {len(histories)} | {len(lengths) / len(histories):.2f} "
+            f"| {statistics.mean(lengths):.2f} | {quartiles} | {statistics.mean(totals):.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per row")
@@ -478,8 +524,14 @@ def main() -> None:
     parser.add_argument(
         "--by-round", metavar="ROW", help="only a gossip row's stable latencies given each wait"
     )
+    parser.add_argument(
+        "--schedules", metavar="ROWS", help="only glomers' partition schedule against these rows'"
+    )
     args = parser.parse_args()
     args.workdir = args.workdir.resolve()
+    if args.schedules:
+        print(schedules(args.workdir, args.schedules.split(",")), end="")
+        return
     if args.by_partition:
         print(by_partition(args.workdir, args.by_partition), end="")
         return
