@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from glomers.bench import params
@@ -180,3 +181,17 @@ def test_an_exception_out_of_a_simulated_node_is_that_nodes_crash() -> None:
     assert "the library broke" in outcome.results["error"]
     late = [op for op in outcome.history if op.node == "n1" and op.type == "ok" and op.time > 1e9]
     assert len(late) >= 5
+
+
+def test_two_node_files_of_one_name_resolve_their_own_annotations(tmp_path: Path) -> None:
+    for folder, alias in (("a", "OnlyInA"), ("b", "OnlyInB")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "node.py").write_text(
+            "from __future__ import annotations\nimport msgspec\nfrom glomers import Node\n"
+            f"{alias} = int\n\nclass Thing(msgspec.Struct):\n    x: {alias}\n\n"
+            "def build() -> Node:\n    return Node()\n"
+        )
+    build_a = load_builder(str(tmp_path / "a" / "node.py"))
+    load_builder(str(tmp_path / "b" / "node.py"))
+    thing = build_a.__globals__["Thing"]
+    assert msgspec.convert({"x": 1}, thing).x == 1

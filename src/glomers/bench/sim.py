@@ -18,6 +18,7 @@ import importlib.util
 import os
 import sys
 import weakref
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,10 @@ def load_builder(spec: str) -> Callable[[], Node]:
                 f"--bin {target} is not a Python file: --sim runs nodes written with glomers "
                 "inside the bench; run other programs without --sim (process mode)."
             )
-        module_spec = importlib.util.spec_from_file_location(f"_glomers_sim_{path.stem}", path)
+        # One name per file: two node.py files loaded in one process stay apart.
+        digest = zlib.crc32(str(path.resolve()).encode("utf-8", "surrogateescape"))
+        module_name = f"_glomers_sim_{path.stem}_{digest:08x}"
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
         if module_spec is None or module_spec.loader is None:
             raise NotSimulable(f"--bin {target}: cannot be loaded as Python.")
         module: Any = importlib.util.module_from_spec(module_spec)
