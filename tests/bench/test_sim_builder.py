@@ -195,3 +195,24 @@ def test_two_node_files_of_one_name_resolve_their_own_annotations(tmp_path: Path
     load_builder(str(tmp_path / "b" / "node.py"))
     thing = build_a.__globals__["Thing"]
     assert msgspec.convert({"x": 1}, thing).x == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ("from glomers import Node\ndef build(:\n    pass\n", "SyntaxError: invalid syntax"),
+        ("import no_such_module_here\n", "No module named 'no_such_module_here'"),
+        ("x = 1\nraise RuntimeError('no config')\n", "RuntimeError: no config"),
+    ],
+)
+def test_a_node_file_that_fails_to_load_is_a_usage_error_showing_its_own_lines(
+    tmp_path: Path, source: str, shown: str
+) -> None:
+    path = tmp_path / "node.py"
+    path.write_text(source)
+    done = glomers("test", "--sim", "-w", "echo", "--bin", str(path), "--time-limit", "1",
+                   "--store", str(tmp_path / "store"))  # fmt: skip
+    assert done.returncode == 254, done.stderr
+    assert f"--bin {path} could not be loaded" in done.stderr
+    assert shown in done.stderr and f'File "{path}", line' in done.stderr
+    assert "Traceback" not in done.stderr and "importlib" not in done.stderr

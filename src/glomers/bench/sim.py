@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import traceback
 import weakref
 import zlib
 from collections.abc import Callable, Iterator
@@ -32,6 +33,9 @@ from glomers.bench.net import Journal, Network
 from glomers.bench.pausable import PausableLoop
 from glomers.bench.workloads.registry import entry
 from glomers.node import Node, RunWhileLoading, loading_builder
+
+#: Lines of a node module's traceback quoted when it fails to load.
+_TRACE_LINES = 12
 
 
 @contextlib.contextmanager
@@ -161,6 +165,8 @@ def load_builder(spec: str) -> Callable[[], Node]:
             sys.modules.pop(module_spec.name, None)
             if isinstance(exc, RunWhileLoading):
                 raise NotSimulable(f"--bin {target}: {exc}") from None
+            if isinstance(exc, Exception):
+                raise _load_failure(target, exc) from None
             raise
     else:
         try:
@@ -173,10 +179,27 @@ def load_builder(spec: str) -> Callable[[], Node]:
                 f"--bin {spec}: {exc}. With --sim, --bin is a Python file or module:function "
                 "that builds a glomers Node; other programs run without --sim."
             ) from None
+        except Exception as exc:
+            raise _load_failure(spec, exc) from None
     builder = getattr(module, name, None)
     if not callable(builder):
         raise NotSimulable(f"--bin {spec}: no function {name!r} that builds a Node.")
     return builder  # type: ignore[no-any-return]
+
+
+def _load_failure(what: str, exc: Exception) -> NotSimulable:
+    """A node's module raised as it loaded: its own lines of the traceback, not the
+    import machinery's or the bench's, since the fault is in the node's code."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if frame.filename != __file__
+        and not frame.filename.startswith("<frozen")
+        and os.sep + "importlib" + os.sep not in frame.filename
+    ]
+    lines = [*traceback.format_list(frames[-_TRACE_LINES:]),
+             *traceback.format_exception_only(type(exc), exc)]  # fmt: skip
+    return NotSimulable(f"--bin {what} could not be loaded:\n{''.join(lines).rstrip()}")
 
 
 async def simulate(
