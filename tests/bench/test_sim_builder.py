@@ -216,3 +216,15 @@ def test_a_node_file_that_fails_to_load_is_a_usage_error_showing_its_own_lines(
     assert f"--bin {path} could not be loaded" in done.stderr
     assert shown in done.stderr and f'File "{path}", line' in done.stderr
     assert "Traceback" not in done.stderr and "importlib" not in done.stderr
+
+
+def test_a_module_that_raises_as_it_loads_is_refused_with_its_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "raising_at_import.py").write_text("x = 1\nraise ValueError('bad setting')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(NotSimulable) as caught:
+        load_builder("raising_at_import:build")
+    message = str(caught.value)
+    assert message.startswith("--bin raising_at_import:build could not be loaded")
+    assert "line 2" in message and "ValueError: bad setting" in message
