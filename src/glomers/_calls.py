@@ -63,10 +63,9 @@ class Calls:
         timeout: float | None,
     ) -> int:
         """Send ``body`` once; ``settle`` gets the reply, or None after ``timeout``."""
-        msg_id = self._next_id()
-        self._emit(dest, {**body, "msg_id": msg_id})
-        timer = None if timeout is None else loop.call_later(timeout, self._expire, msg_id)
-        self.pending[msg_id] = Pending(settle, timer, dest, loop.time())
+        msg_id = self._issue(loop, dest, body, settle)
+        if timeout is not None:
+            self.pending[msg_id].timer = loop.call_later(timeout, self._expire, msg_id)
         return msg_id
 
     def send_retrying(
@@ -90,10 +89,7 @@ class Calls:
         def again() -> None:
             if copies.done or self._closed:
                 return
-            msg_id = self._next_id()
-            self._emit(dest, {**body, "msg_id": msg_id})
-            self.pending[msg_id] = Pending(answer, None, dest, loop.time())
-            copies.ids.append(msg_id)
+            copies.ids.append(self._issue(loop, dest, body, answer))
             if len(copies.ids) > MAX_COPIES:
                 self.pending.pop(copies.ids[-MAX_COPIES - 1], None)
             wait = self.round_trips.timeout(dest, len(copies.ids) - 1)
@@ -103,6 +99,15 @@ class Calls:
             copies.timers.append(loop.call_later(timeout, answer, None, ""))
         again()
         return copies
+
+    def _issue(
+        self, loop: asyncio.AbstractEventLoop, dest: str, body: Mapping[str, Any], settle: Settle
+    ) -> int:
+        """Number ``body``, send it, and wait for its answer: its msg_id."""
+        msg_id = self._next_id()
+        self._emit(dest, {**body, "msg_id": msg_id})
+        self.pending[msg_id] = Pending(settle, None, dest, loop.time())
+        return msg_id
 
     def answer(
         self, in_reply_to: object, body: dict[str, Any], src: str, now: float | None
