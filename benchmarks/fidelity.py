@@ -240,6 +240,11 @@ def _history(folder: Path, bench: str) -> list[Op]:
     return read_maelstrom_history(folder / "history.edn")
 
 
+def _add_of(name: str) -> str:
+    """The ``f`` of a set row's additions: a broadcast row's are broadcasts."""
+    return "broadcast" if "broadcast" in name else "add"
+
+
 def _kept(workdir: Path, name: str, bench: str) -> Iterator[list[Op]]:
     """The history of each run of ``bench`` kept for row ``name``."""
     for done in sorted((workdir / name).glob(f"{bench}-*.done.json")):
@@ -270,7 +275,7 @@ def _split(history: list[Op], add: str = "add") -> tuple[list[float], list[float
 
 def by_partition(workdir: Path, name: str) -> str:
     """The stable latencies of a set row's kept runs, split by partition."""
-    add = "broadcast" if "broadcast" in name else "add"
+    add = _add_of(name)
     lines = [
         "| bench | runs | elements | made known while partitioned "
         "| stable latency outside partitions: median, p90 (s) "
@@ -350,6 +355,23 @@ def _rounds_waited(history: list[Op], add: str, nodes: int) -> list[tuple[float,
     return pairs
 
 
+def _interval(
+    figure: Callable[[list[Any]], float],
+    ours: list[Any],
+    theirs: list[Any],
+    rng: random.Random,
+    resamples: int,
+) -> tuple[float, float]:
+    """Where ``figure`` of glomers' runs ÷ that of Maelstrom's falls 95% of the
+    time when each bench's runs are drawn again with replacement."""
+    ratios = sorted(
+        figure(rng.choices(ours, k=len(ours)))
+        / max(1e-9, figure(rng.choices(theirs, k=len(theirs))))
+        for _ in range(resamples)
+    )
+    return ratios[resamples // 40], ratios[-(resamples // 40) - 1]
+
+
 def _first_round(phase: float, after: float) -> float:
     return phase + math.ceil((after - phase) / ROUND) * ROUND
 
@@ -369,7 +391,7 @@ def by_round(workdir: Path, name: str, resamples: int = 1000) -> str:
     """A set row's stable latencies given the wait for the gossip round that
     carried each element: mean latency ÷ mean wait, with a 95% interval from
     resampling runs."""
-    add = "broadcast" if "broadcast" in name else "add"
+    add = _add_of(name)
     row = next(r for r in ROWS if r.name == name)
     nodes = int(row.flags.split("--node-count")[1].split()[0])
     runs = {
@@ -394,13 +416,8 @@ def by_round(workdir: Path, name: str, resamples: int = 1000) -> str:
         lines.append(
             f"| {bench} | {len(sample)} | {len(pairs)} | {mean_wait:.3f} | {figure(sample):.3f} |"
         )
-    rng = random.Random(0)
     ours, theirs = runs["glomers"], runs["maelstrom"]
-    ratios = sorted(
-        figure(rng.choices(ours, k=len(ours))) / figure(rng.choices(theirs, k=len(theirs)))
-        for _ in range(resamples)
-    )
-    low, high = ratios[resamples // 40], ratios[-(resamples // 40) - 1]
+    low, high = _interval(figure, ours, theirs, random.Random(0), resamples)
     lines.append(
         f"\nratio {figure(ours) / figure(theirs):.3f}, 95% interval {low:.2f} to {high:.2f}"
     )
@@ -434,7 +451,7 @@ def stable(workdir: Path, name: str, resamples: int = 2000) -> str:
     """A set row's stable latencies, glomers / Maelstrom, with 95% intervals from
     resampling each bench's runs: a run's median moves with where the nodes'
     gossip rounds fall, so the runs, not the elements, are the samples."""
-    add = "broadcast" if "broadcast" in name else "add"
+    add = _add_of(name)
     runs = {
         bench: [_stable_latencies(history, add) for history in _kept(workdir, name, bench)]
         for bench in ("glomers", "maelstrom")
@@ -454,12 +471,7 @@ def stable(workdir: Path, name: str, resamples: int = 2000) -> str:
         ("90th percentile of every element", _pooled(0.9)),
     )
     for label, figure in figures:
-        ratios = sorted(
-            figure(rng.choices(ours, k=len(ours)))
-            / max(1e-9, figure(rng.choices(theirs, k=len(theirs))))
-            for _ in range(resamples)
-        )
-        low, high = ratios[resamples // 40], ratios[-(resamples // 40) - 1]
+        low, high = _interval(figure, ours, theirs, rng, resamples)
         a, b = figure(ours), figure(theirs)
         lines.append(f"| {label} | {a:.0f} | {b:.0f} | {a / b:.3f} | {low:.2f} to {high:.2f} |")
     return "\n".join(lines) + "\n"
