@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from glomers.bench import store
-from glomers.bench.checker import value_summary
+from glomers.bench.checker import quantile, value_summary
 from glomers.bench.history import Op, fault_periods
 from glomers.bench.maelstrom_results import read_history as read_maelstrom_history
 from glomers.bench.testing import simulate_workload
@@ -430,13 +430,12 @@ def _stable_latencies(history: list[Op], add: str) -> list[int]:
 
 
 def _run_median(run: list[int]) -> float:
-    return float(sorted(run)[len(run) // 2])  # the run's own figure, Jepsen's quantile
+    return float(quantile(sorted(run), 0.5))  # the run's own figure, Jepsen's quantile
 
 
 def _pooled(q: float) -> Callable[[list[list[int]]], float]:
     def figure(runs: list[list[int]]) -> float:
-        pooled = sorted(x for run in runs for x in run)
-        return float(pooled[min(len(pooled) - 1, int(len(pooled) * q))])
+        return float(quantile(sorted(x for run in runs for x in run), q))
 
     return figure
 

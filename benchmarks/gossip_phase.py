@@ -23,6 +23,7 @@ import statistics
 from collections.abc import Callable
 
 from glomers import Node
+from glomers.bench.checker import quantile
 from glomers.bench.testing import simulate_workload
 from glomers.bench.workloads.setfull import element_outcomes
 from glomers.examples import broadcast
@@ -49,7 +50,7 @@ def latencies(delay: float | str, seed: int) -> list[int]:
 
 def run_median(run: list[int]) -> int:
     """A run's median as its results state it (Jepsen's quantile)."""
-    return sorted(run)[len(run) // 2]
+    return int(quantile(sorted(run), 0.5))
 
 
 def spread(runs: list[list[int]], figure: Callable[[list[list[int]]], float]) -> str:
