@@ -25,8 +25,8 @@ from glomers.node import Node, default_seeds
 
 _encode = msgspec.json.Encoder().encode
 
-#: Lines of a builder's traceback quoted in the fault report.
-_TRACE_LINES = 12
+#: Lines of a node's traceback quoted when it fails (to build, load or run).
+TRACE_LINES = 12
 
 
 def _name(fn: Callable[..., object]) -> str:
@@ -77,7 +77,7 @@ class InProcessHost:
             # The builder's frames only: the first one is this method's.
             tb = exc.__traceback__.tb_next if exc.__traceback__ else None
             lines = traceback.format_exception(type(exc), exc, tb)
-            where = "".join(lines[-_TRACE_LINES:])
+            where = "".join(lines[-TRACE_LINES:])
             self._start_failed(f"{_name(self.build)}() raised {exc!r}:\n{where}")
             return
         finally:
@@ -164,7 +164,7 @@ class InProcessHost:
             asyncio.get_running_loop().create_task(node._close())
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         problem = f"Node {self.node_id} crashed: {exc!r}."
-        report = problem + "\n" + "".join(lines[-_TRACE_LINES:])
+        report = problem + "\n" + "".join(lines[-TRACE_LINES:])
         self.on_fault(NodeFault(self.node_id, report, "crash", problem=problem))
 
     def _output(self, node: Node, data: bytes) -> None:

@@ -28,14 +28,11 @@ from glomers.bench.clock import LoopClock
 from glomers.bench.core import Observer, Outcome, TestOptions, TestRun
 from glomers.bench.faults import FAULTS
 from glomers.bench.hosts import NodeFault
-from glomers.bench.inproc import InProcessHost
+from glomers.bench.inproc import TRACE_LINES, InProcessHost
 from glomers.bench.net import Journal, Network
 from glomers.bench.pausable import PausableLoop
 from glomers.bench.workloads.registry import entry
 from glomers.node import Node, RunWhileLoading, loading_builder
-
-#: Lines of a node module's traceback quoted when it fails to load.
-_TRACE_LINES = 12
 
 
 @contextlib.contextmanager
@@ -197,7 +194,7 @@ def _load_failure(what: str, exc: Exception) -> NotSimulable:
         and not frame.filename.startswith("<frozen")
         and os.sep + "importlib" + os.sep not in frame.filename
     ]
-    lines = [*traceback.format_list(frames[-_TRACE_LINES:]),
+    lines = [*traceback.format_list(frames[-TRACE_LINES:]),
              *traceback.format_exception_only(type(exc), exc)]  # fmt: skip
     return NotSimulable(f"--bin {what} could not be loaded:\n{''.join(lines).rstrip()}")
 
